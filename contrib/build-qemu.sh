@@ -1,0 +1,415 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Build (and cache) QEMU 10.0.2's qemu-system-x86_64 with the qemu-patches/ series applied.
+#
+# Usage:
+#   contrib/build-qemu.sh               build, or reuse the cached build for the
+#                                       current patches; last stdout line = path
+#                                       of qemu-system-x86_64
+#   contrib/build-qemu.sh --print-path  print that path if the cached build for
+#                                       the current key exists, else exit 1
+#   contrib/build-qemu.sh --dev DIR     create a QEMU git tree at DIR: pristine
+#                                       source tagged vswitch-base, one commit
+#                                       per patch, configured in DIR/build
+#   contrib/build-qemu.sh --regen DIR   rewrite qemu-patches/ from DIR with
+#                                       git format-patch vswitch-base..HEAD
+#
+# Environment:
+#   VSWITCH_CACHE_DIR  cache root (default ~/.cache/vswitch)
+#   VSWITCH_BUILD_DIR  the project's meson build dir, whose meson-uninstalled/
+#                      holds vswitch-uninstalled.pc (default <repo>/build)
+#
+# Cache: $VSWITCH_CACHE_DIR/qemu-10.0.2-<key>/ holds the git source tree and
+# its build/ dir, qemu-10.0.2-<key>.log the build log; the key hashes the
+# configure options, qemu-patches/*.patch and net-backend/include/vswitch/*.h.
+# The two most recently used builds are kept. The QEMU finds its firmware
+# (option ROMs built here, Debian's SeaBIOS and iPXE) without -L.
+#
+# Source: the upstream tarball inside Debian's qemu source package of
+# bookworm-backports (see DESIGN.md, "Pinned versions and sources").
+set -eu
+set -o pipefail
+
+# Everything but the final result goes to stderr: keep stdout on fd 3,
+# and stderr on fd 4 for messages while output goes to the build log.
+exec 3>&1 1>&2 4>&2
+
+REPO=$(cd "$(dirname "$0")/.." && pwd -P)
+CACHE=${VSWITCH_CACHE_DIR:-$HOME/.cache/vswitch}
+PATCH_DIR=$REPO/qemu-patches
+HEADER_DIR=$REPO/net-backend/include/vswitch
+PROJECT_BUILD=${VSWITCH_BUILD_DIR:-$REPO/build}
+
+QEMU_VERSION=10.0.2
+TARBALL=qemu_${QEMU_VERSION}+ds.orig.tar.xz
+TARBALL_SHA256=0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1
+BASE_TAG=vswitch-base
+STAMP_NAME=vswitch-build.stamp
+KEEP_BUILDS=2
+# Part of the cache key: bump it when the build steps below change.
+BUILD_REV=1
+
+# Fixed identity and dates: git works without any user config and the
+# pristine base commit gets the same hash on every machine.
+export GIT_AUTHOR_NAME="vswitch build" GIT_AUTHOR_EMAIL="build@vswitch.invalid"
+export GIT_COMMITTER_NAME="vswitch build" GIT_COMMITTER_EMAIL="build@vswitch.invalid"
+export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:00:00Z"
+
+# Configure options (they are part of the cache key). Start from nothing
+# (--without-default-features) so the result does not depend on which -dev
+# packages happen to be installed, then enable what the tests use.
+CONFIGURE_OPTS=(
+	--target-list=x86_64-softmmu
+	--disable-docs
+	--disable-werror
+	--disable-download        # offline: only what the tarball and Debian give
+	--disable-install-blobs   # the +ds tarball has no firmware blobs
+	--without-default-features
+	--enable-kvm              # for contrib/kvm-probe.sh
+	--enable-slirp            # -netdev user, a benchmark peer
+	--enable-pixman           # display devices of the default machines
+	--enable-vhost-kernel --enable-vhost-net --enable-vhost-user
+	--python=/usr/bin/python3 # Debian's python sees Debian's meson/pycotap
+)
+# The backend is enabled only once the patch series adds its meson option.
+if grep -qs "option('vswitch'" "$PATCH_DIR"/*.patch; then
+	CONFIGURE_OPTS+=(--enable-vswitch)
+fi
+
+log() { echo "build-qemu: $*"; }
+die() { echo "build-qemu: error: $*" >&4; exit 1; }
+
+# The patch files, in the order git am applies them.
+patches() {
+	local p
+	for p in "$PATCH_DIR"/*.patch; do
+		[ -f "$p" ] && echo "$p"
+	done
+	return 0
+}
+
+# Cache key: QEMU version, configure options, patch series, backend headers.
+cache_key() {
+	{
+		echo "qemu $QEMU_VERSION $TARBALL_SHA256 rev $BUILD_REV"
+		printf '%s\n' "${CONFIGURE_OPTS[@]}"
+		echo "patches $(patches | xargs -r cat | sha256sum)"
+		if [ -d "$HEADER_DIR" ]; then
+			echo "headers $(cat "$HEADER_DIR"/*.h 2>/dev/null | sha256sum)"
+		fi
+	} | sha256sum | cut -c1-12
+}
+
+KEY=$(cache_key)
+OUT=$CACHE/qemu-$QEMU_VERSION-$KEY
+QEMU_BIN=$OUT/build/qemu-system-x86_64
+STAMP=$OUT/$STAMP_NAME
+
+# --- Dependencies -----------------------------------------------------
+
+# Debian packages the build needs (found by trying on a minimal bookworm).
+# gcc-multilib: configure builds the x86 option ROMs (linuxboot_dma.bin for
+# -kernel, kvmvapic.bin, pvh.bin) only if "cc -m32 ... -lgcc" links.
+# seabios and ipxe-qemu are not build deps but provide the firmware the
+# +ds tarball lacks (see install_firmware).
+DEPS=(gcc libc6-dev gcc-multilib make ninja-build pkg-config libglib2.0-dev
+	libpixman-1-dev libslirp-dev python3-venv bzip2 xz-utils git
+	seabios ipxe-qemu)
+# From bookworm-backports: QEMU 10 wants meson >= 1.5.
+BPO_DEPS=(meson python3-pycotap)
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+ensure_deps() {
+	local missing=() bpo=() p
+	for p in "${DEPS[@]}"; do installed "$p" || missing+=("$p"); done
+	for p in "${BPO_DEPS[@]}"; do installed "$p" || bpo+=("$p"); done
+	if installed meson && ! dpkg --compare-versions \
+	    "$(dpkg-query -W -f='${Version}' meson)" ge 1.5; then
+		bpo+=(meson)
+	fi
+	[ $((${#missing[@]} + ${#bpo[@]})) -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		die "missing packages: ${missing[*]} ${bpo[*]} (run as root to install them," \
+		    "meson and python3-pycotap from bookworm-backports)"
+	fi
+	log "installing: ${missing[*]} ${bpo[*]}"
+	apt-get update -q >&2
+	if [ ${#missing[@]} -gt 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "${missing[@]}" >&2
+	fi
+	if [ ${#bpo[@]} -gt 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends -t bookworm-backports "${bpo[@]}" >&2
+	fi
+}
+
+# --- Source -----------------------------------------------------------
+
+# Download the orig tarball once into $CACHE/dist and check its sha256.
+fetch_tarball() {
+	local dist=$CACHE/dist
+	mkdir -p "$dist"
+	if [ ! -f "$dist/$TARBALL" ]; then
+		log "fetching $TARBALL with apt-get source"
+		# apt-get source also tries the .dsc and debian.tar.xz, which
+		# 404 today: ignore its status, the tarball is what we check.
+		# As root, apt drops to the _apt user, which cannot write here.
+		local sandbox=()
+		[ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
+		(cd "$dist" && apt-get source --download-only "${sandbox[@]}" \
+			qemu/bookworm-backports) >"$dist/apt-get-source.log" 2>&1 || true
+		if [ ! -f "$dist/$TARBALL" ]; then
+			cat "$dist/apt-get-source.log"
+			die "apt-get source did not fetch $TARBALL (is there a deb-src" \
+			    "entry for bookworm-backports? run contrib/setup-apt.sh)"
+		fi
+		# Drop leftovers of the partial source download.
+		rm -f "$dist"/*.dsc "$dist"/*.debian.tar.*
+	fi
+	local sum
+	sum=$(sha256sum "$dist/$TARBALL" | cut -d' ' -f1)
+	if [ "$sum" != "$TARBALL_SHA256" ]; then
+		rm -f "$dist/$TARBALL"
+		die "$TARBALL: sha256 $sum, expected $TARBALL_SHA256 (file removed)"
+	fi
+	TARBALL_PATH=$dist/$TARBALL
+}
+
+# Create a git tree at $1: pristine source committed and tagged
+# $BASE_TAG, then one commit per patch of qemu-patches/. If a patch does
+# not apply, $2 = dev leaves git am stopped there for the developer.
+prepare_tree() {
+	local dir=$1 mode=${2:-} f
+	mkdir -p "$dir"
+	log "extracting $TARBALL into $dir"
+	# --no-same-owner: as root tar would keep the archive's owners, and
+	# git then refuses the tree ("dubious ownership").
+	tar --no-same-owner --strip-components=1 -C "$dir" -xf "$TARBALL_PATH"
+	git -C "$dir" init -q -b master
+	# -f: QEMU's .gitignore files cover some shipped paths (subprojects).
+	git -C "$dir" add -A -f .
+	git -C "$dir" commit -q -m "QEMU $QEMU_VERSION (${TARBALL})"
+	git -C "$dir" tag "$BASE_TAG"
+	# pc-bios/meson.build decompresses every EDK2 image when building an
+	# x86 target; the +ds tarball has none. Valid but empty .bz2 files
+	# satisfy it (guests boot with -kernel and SeaBIOS, not EDK2). They
+	# are left untracked and ignored so they never end up in a patch.
+	for f in aarch64-code arm-code arm-vars riscv-code riscv-vars \
+	    i386-code i386-secure-code i386-vars x86_64-code \
+	    x86_64-secure-code loongarch64-code loongarch64-vars; do
+		bzip2 -c </dev/null >"$dir/pc-bios/edk2-$f.fd.bz2"
+	done
+	echo "/pc-bios/edk2-*.fd.bz2" >>"$dir/.git/info/exclude"
+	local list
+	list=$(patches)
+	if [ -n "$list" ]; then
+		log "applying $(echo "$list" | wc -l) patch(es) from qemu-patches/"
+		# shellcheck disable=SC2086 # patch paths have no blanks
+		if ! git -C "$dir" am -q -3 --committer-date-is-author-date $list; then
+			if [ "$mode" = dev ]; then
+				die "a patch does not apply (see above): fix it in $dir" \
+				    "and git am --continue; configure with: mkdir" \
+				    "$dir/build && cd $dir/build && ../configure" \
+				    "${CONFIGURE_OPTS[*]}; then $0 --regen $dir"
+			fi
+			git -C "$dir" am --abort || true
+			die "a patch of qemu-patches/ does not apply (see above)"
+		fi
+	else
+		log "qemu-patches/ is empty or missing: building stock QEMU"
+	fi
+}
+
+# pkg-config finds libvswitch in the project's build dir through the
+# vswitch-uninstalled.pc meson writes there (pkg-config prefers
+# NAME-uninstalled.pc). configure keeps PKG_CONFIG_PATH in config.status
+# for later re-runs.
+export PKG_CONFIG_PATH="$PROJECT_BUILD/meson-uninstalled${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+
+# With --enable-vswitch, fail early and clearly if libvswitch is not built.
+check_libvswitch() {
+	case " ${CONFIGURE_OPTS[*]} " in
+	*" --enable-vswitch "*)
+		pkg-config --exists vswitch ||
+			die "pkg-config finds no vswitch: build the project first" \
+			    "(meson setup build && ninja -C build), or point" \
+			    "VSWITCH_BUILD_DIR at its build dir (now $PROJECT_BUILD)"
+		;;
+	esac
+}
+
+# Configure $1 (source tree) into $1/build.
+configure_tree() {
+	local dir=$1
+	mkdir -p "$dir/build"
+	(cd "$dir/build" && nice -n 10 ../configure "${CONFIGURE_OPTS[@]}")
+}
+
+# The +ds tarball has no firmware. Build the option ROMs from source and
+# link them, with Debian's SeaBIOS (bios-256k.bin, vgabios-*.bin) and iPXE
+# (efi-*.rom, pxe-*.rom), into the data dir of build/qemu-bundle: a QEMU
+# run from its build dir searches there, so it needs no -L option.
+install_firmware() {
+	local build=$1 datadir bundle f
+	if [ -f "$build/pc-bios/optionrom/config.mak" ]; then
+		nice -n 10 make -C "$build/pc-bios/optionrom"
+	else
+		log "warning: configure found no i386 compiler: no option ROMs" \
+		    "(install gcc-multilib); -kernel will not boot"
+	fi
+	datadir=$(sed -n 's/^#define CONFIG_QEMU_DATADIR "\(.*\)"$/\1/p' "$build/config-host.h")
+	[ -n "$datadir" ] || die "no CONFIG_QEMU_DATADIR in $build/config-host.h"
+	bundle=$build/qemu-bundle$datadir
+	mkdir -p "$bundle"
+	for f in /usr/share/seabios/*.bin /usr/lib/ipxe/qemu/*.rom \
+	    "$build"/pc-bios/optionrom/*.bin; do
+		[ -f "$f" ] && ln -sfn "$f" "$bundle/"
+	done
+	[ -e "$bundle/bios-256k.bin" ] || die "no bios-256k.bin (install seabios)"
+}
+
+# --- Cache housekeeping -----------------------------------------------
+
+# Keep the $KEEP_BUILDS most recently used builds (stamp mtime); remove the
+# others and any unfinished build left by an interrupted run. Called with
+# the lock held, so no other build is in progress.
+prune_cache() {
+	local d
+	for d in "$CACHE"/qemu-"$QEMU_VERSION"-????????????; do
+		[ -d "$d" ] || continue
+		if [ ! -f "$d/$STAMP_NAME" ] && [ "$d" != "$OUT" ]; then
+			log "removing unfinished build $d"
+			rm -rf "$d" "$d.log"
+		fi
+	done
+	# shellcheck disable=SC2012 # names are ours: no blanks
+	ls -1t "$CACHE"/qemu-"$QEMU_VERSION"-????????????/"$STAMP_NAME" 2>/dev/null |
+		tail -n +$((KEEP_BUILDS + 1)) | while read -r d; do
+			d=${d%/"$STAMP_NAME"}
+			[ "$d" = "$OUT" ] && continue
+			log "removing old build $d"
+			rm -rf "$d" "$d.log"
+		done
+}
+
+# --- Modes ------------------------------------------------------------
+
+mode_print_path() {
+	[ -f "$STAMP" ] && [ -x "$QEMU_BIN" ] || exit 1
+	echo "$QEMU_BIN" >&3
+}
+
+mode_build() {
+	# Fast path: a finished build for this key.
+	if [ -f "$STAMP" ] && [ -x "$QEMU_BIN" ]; then
+		touch "$STAMP"  # most recently used, for prune_cache
+		echo "$QEMU_BIN" >&3
+		return 0
+	fi
+	mkdir -p "$CACHE"
+	# One build at a time (parallel test runs share the cache).
+	exec 9>"$CACHE/.build-qemu.lock"
+	flock -n 9 || { log "waiting for another build-qemu.sh"; flock 9; }
+	if [ -f "$STAMP" ] && [ -x "$QEMU_BIN" ]; then
+		echo "$QEMU_BIN" >&3
+		return 0
+	fi
+	[ "$(id -u)" = 0 ] && "$REPO/contrib/setup-apt.sh"
+	ensure_deps
+	check_libvswitch
+	fetch_tarball
+
+	local start=$SECONDS
+	LOG=$OUT.log
+	rm -rf "$OUT"
+	: >"$LOG"
+	log "building into $OUT (log: $LOG)"
+	prepare_tree "$OUT" >>"$LOG" 2>&1
+	log "configuring: ${CONFIGURE_OPTS[*]}"
+	configure_tree "$OUT" >>"$LOG" 2>&1
+	install_firmware "$OUT/build" >>"$LOG" 2>&1
+	# Only the emulator: qtests and other targets build on demand
+	# (ninja -C $OUT/build tests/qtest/netdev-socket).
+	log "compiling (nice ninja -j$(nproc) qemu-system-x86_64)"
+	nice -n 10 ninja -C "$OUT/build" -j"$(nproc)" qemu-system-x86_64 >>"$LOG" 2>&1
+	[ -x "$QEMU_BIN" ] || die "$QEMU_BIN was not built"
+	{
+		echo "key=$KEY"
+		echo "qemu=$QEMU_BIN"
+		echo "patches=$(patches | xargs -r -n1 basename | tr '\n' ' ')"
+		echo "configure=${CONFIGURE_OPTS[*]}"
+		echo "built=$(date -u +%FT%TZ) in $((SECONDS - start))s"
+	} >"$STAMP"
+	LOG=
+	log "built in $((SECONDS - start))s"
+	prune_cache
+	echo "$QEMU_BIN" >&3
+}
+
+mode_dev() {
+	local dir=$1
+	if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+		die "$dir exists and is not empty"
+	fi
+	[ "$(id -u)" = 0 ] && "$REPO/contrib/setup-apt.sh"
+	ensure_deps
+	check_libvswitch
+	fetch_tarball
+	prepare_tree "$dir" dev
+	dir=$(cd "$dir" && pwd -P)
+	configure_tree "$dir"
+	install_firmware "$dir/build"
+	# The developer's own commits need an identity if git has none.
+	git -C "$dir" config user.email >/dev/null ||
+		git -C "$dir" config user.email "$GIT_AUTHOR_EMAIL"
+	git -C "$dir" config user.name >/dev/null ||
+		git -C "$dir" config user.name "$GIT_AUTHOR_NAME"
+	log "dev tree ready: $dir (base tag $BASE_TAG, build dir $dir/build)"
+	log "build:  nice ninja -C $dir/build qemu-system-x86_64"
+	log "then:   $0 --regen $dir"
+	echo "$dir" >&3
+}
+
+mode_regen() {
+	local dir=$1 n
+	git -C "$dir" rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null ||
+		die "$dir: no tag $BASE_TAG (create the tree with --dev)"
+	if [ -n "$(git -C "$dir" status --porcelain --untracked-files=no)" ]; then
+		log "warning: $dir has uncommitted changes; they are not exported"
+	fi
+	n=$(git -C "$dir" rev-list --count "$BASE_TAG..HEAD")
+	mkdir -p "$PATCH_DIR"
+	rm -f "$PATCH_DIR"/*.patch
+	if [ "$n" -gt 0 ]; then
+		# --zero-commit / --no-signature: no churn when the series is
+		# regenerated without changes.
+		git -C "$dir" format-patch -q --zero-commit --no-signature \
+			-o "$PATCH_DIR" "$BASE_TAG..HEAD"
+	fi
+	log "wrote $n patch(es) to $PATCH_DIR"
+	echo "$PATCH_DIR" >&3
+}
+
+# On failure, show the end of the build log.
+LOG=
+on_exit() {
+	local rc=$?
+	if [ "$rc" != 0 ] && [ -n "$LOG" ] && [ -f "$LOG" ]; then
+		echo "build-qemu: failed; last lines of $LOG:" >&4
+		tail -n 40 "$LOG" >&4
+	fi
+}
+trap on_exit EXIT
+
+case "${1:-}" in
+"") mode_build ;;
+--print-path) mode_print_path ;;
+--dev) [ $# -eq 2 ] || die "usage: $0 --dev DIR"; mode_dev "$2" ;;
+--regen) [ $# -eq 2 ] || die "usage: $0 --regen DIR"; mode_regen "$2" ;;
+-h | --help) sed -n '3,/^set -eu$/{/^set -eu$/d;s/^# \{0,1\}//;p}' "$0" ;;
+*) die "unknown argument $1 (try --help)" ;;
+esac
