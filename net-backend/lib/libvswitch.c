@@ -1,0 +1,887 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvswitch.c - attach a port to vswitchd and move frames through its rings.
+ *
+ * Copyright (C) 2026 The vswitch authors
+ *
+ * The control exchange (connect, greeting, port-attach with three fds) is
+ * bounded by a timeout and happens once per port; everything after it is
+ * ring work that never blocks.  The switch is not trusted either: its shm
+ * header is validated before use and the ring code validates every index.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "vswitch/vswitch.h"
+#include "names.h"
+#include "ring-ops.h"
+
+#define CTRL_LINE_MAX	65536
+#define ATTACH_FDS	3
+
+/* The client's end of one port. */
+struct vsw_port {
+	int ctrl_fd;			/* control connection */
+	int kick_switch_fd;		/* we write: the switch has work */
+	int event_fd;			/* we read: the switch kicked us */
+	void *shm;
+	size_t shm_size;
+	struct vsw_ring_prod tx;	/* client -> switch */
+	struct vsw_ring_cons rx;	/* switch -> client */
+	struct vsw_rec_view cur;	/* frame returned by the last vsw_recv() */
+	bool have_cur;
+	bool broken;			/* ring corrupted or reset by the daemon */
+	int next_id;
+	int vlan;
+	char name[VSW_NAME_MAX + 1];
+	char sw[VSW_NAME_MAX + 1];
+	char *inbuf;			/* control input not yet parsed */
+	size_t inlen;
+};
+
+int vsw_default_sock_path(char *buf, size_t size)
+{
+	const char *dir;
+	int n;
+
+	if (geteuid() == 0) {
+		n = snprintf(buf, size, "/run/vswitch/vswitchd.sock");
+	} else {
+		dir = getenv("XDG_RUNTIME_DIR");
+		if (!dir || dir[0] != '/')
+			return -ENOENT;
+		n = snprintf(buf, size, "%s/vswitch/vswitchd.sock", dir);
+	}
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return n;
+}
+
+const char *vsw_strerror(int err)
+{
+	switch (err) {
+	case 0: return "success";
+	case -ENOENT: return "no daemon socket";
+	case -ECONNREFUSED: return "daemon not running";
+	case -ENODEV: return "no such switch";
+	case -EEXIST: return "name taken";
+	case -EINVAL: return "invalid argument";
+	case -EPROTO: return "protocol error or corrupted ring";
+	case -ETIMEDOUT: return "timed out";
+	case -ECONNRESET: return "daemon went away";
+	case -EAGAIN: return "ring full";
+	case -EMSGSIZE: return "frame too long";
+	case -EACCES: return "permission denied";
+	case -EBUSY: return "busy";
+	default: return strerror(-err);
+	}
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/*
+ * Read what the socket has into p->inbuf, keeping any fds that ride along
+ * in @fds (up to ATTACH_FDS; extra ones are closed).  Return: bytes read,
+ * 0 at EOF, or -errno.
+ */
+static ssize_t ctrl_read(struct vsw_port *p, int *fds, int *nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+	char tmp[4096];
+	struct iovec iov = { tmp, sizeof(tmp) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	n = recvmsg(p->ctrl_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		int *in, k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		in = (int *)CMSG_DATA(c);
+		k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			if (fds && *nfds < ATTACH_FDS)
+				fds[(*nfds)++] = in[i];
+			else
+				close(in[i]);
+		}
+	}
+	if (msg.msg_flags & MSG_CTRUNC)
+		return -EPROTO;
+	if (n == 0)
+		return 0;
+	if (p->inlen + (size_t)n > CTRL_LINE_MAX)
+		return -EPROTO;
+	memcpy(p->inbuf + p->inlen, tmp, (size_t)n);
+	p->inlen += (size_t)n;
+	return n;
+}
+
+/* Take one complete line out of p->inbuf; NULL if none yet. */
+static char *ctrl_take_line(struct vsw_port *p)
+{
+	char *nl = memchr(p->inbuf, '\n', p->inlen);
+	size_t len;
+	char *line;
+
+	if (!nl)
+		return NULL;
+	len = (size_t)(nl - p->inbuf);
+	line = g_strndup(p->inbuf, len);
+	memmove(p->inbuf, nl + 1, p->inlen - len - 1);
+	p->inlen -= len + 1;
+	return line;
+}
+
+/*
+ * Wait for the next line (bounded by @deadline), collecting fds.
+ * Return: the parsed object (caller unrefs its node), or NULL with *@rc.
+ */
+static JsonNode *ctrl_read_msg(struct vsw_port *p, int64_t deadline,
+			       int *fds, int *nfds, int *rc)
+{
+	for (;;) {
+		g_autofree char *line = ctrl_take_line(p);
+		struct pollfd pfd = { p->ctrl_fd, POLLIN, 0 };
+		int64_t left;
+		ssize_t n;
+
+		if (line) {
+			JsonNode *node = json_from_string(line, NULL);
+
+			if (!node || !JSON_NODE_HOLDS_OBJECT(node)) {
+				if (node)
+					json_node_unref(node);
+				*rc = -EPROTO;
+				return NULL;
+			}
+			return node;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			*rc = -ETIMEDOUT;
+			return NULL;
+		}
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno != EINTR) {
+			*rc = -errno;
+			return NULL;
+		}
+		if (n <= 0)
+			continue;
+		n = ctrl_read(p, fds, nfds);
+		if (n == 0) {
+			*rc = -ECONNRESET;
+			return NULL;
+		}
+		if (n < 0 && n != -EAGAIN && n != -EINTR) {
+			*rc = (int)n;
+			return NULL;
+		}
+	}
+}
+
+/* Send one request line; Return: 0 or -errno. */
+static int ctrl_send(struct vsw_port *p, const char *cmd, JsonNode *args,
+		     int id)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *line = NULL;
+	size_t len, off = 0;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "execute");
+	json_builder_add_string_value(b, cmd);
+	if (args) {
+		json_builder_set_member_name(b, "arguments");
+		json_builder_add_value(b, args);
+	}
+	json_builder_set_member_name(b, "id");
+	json_builder_add_int_value(b, id);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	text = json_to_string(root, FALSE);
+	line = g_strconcat(text, "\n", NULL);
+	len = strlen(line);
+	while (off < len) {
+		ssize_t n = send(p->ctrl_fd, line + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { p->ctrl_fd, POLLOUT, 0 };
+
+				if (poll(&pfd, 1, 1000) <= 0)
+					return -ETIMEDOUT;
+				continue;
+			}
+			return errno == EPIPE ? -ECONNRESET : -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int class_to_errno(const char *cls)
+{
+	if (!g_strcmp0(cls, "NotFound"))
+		return -ENODEV;
+	if (!g_strcmp0(cls, "AlreadyExists"))
+		return -EEXIST;
+	if (!g_strcmp0(cls, "InvalidArgument"))
+		return -EINVAL;
+	if (!g_strcmp0(cls, "PermissionDenied"))
+		return -EACCES;
+	if (!g_strcmp0(cls, "Busy"))
+		return -EBUSY;
+	return -EPROTO;
+}
+
+/*
+ * Handle an event line; Return: 0, or -EPROTO if it resets our port.
+ */
+static int handle_event(struct vsw_port *p, JsonObject *o)
+{
+	const char *ev = json_object_get_string_member_with_default(o, "event", "");
+
+	if (!strcmp(ev, "PORT_RESET")) {
+		p->broken = true;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * Wait for the reply to request @id, handling events on the way.
+ * Return: the reply's "return" object node (caller unrefs), or NULL and
+ * *@rc with the error message in @err.
+ */
+static JsonNode *ctrl_wait_reply(struct vsw_port *p, int id, int64_t deadline,
+				 int *fds, int *nfds, int *rc,
+				 char *err, size_t errlen)
+{
+	for (;;) {
+		g_autoptr(JsonNode) node = ctrl_read_msg(p, deadline, fds, nfds, rc);
+		JsonObject *o;
+
+		if (!node) {
+			set_err(err, errlen, "vswitchd: %s", vsw_strerror(*rc));
+			return NULL;
+		}
+		o = json_node_get_object(node);
+		if (json_object_has_member(o, "event")) {
+			if (handle_event(p, o) < 0) {
+				*rc = -EPROTO;
+				set_err(err, errlen, "vswitchd reset the port");
+				return NULL;
+			}
+			continue;
+		}
+		if (json_object_get_int_member_with_default(o, "id", -1) != id) {
+			*rc = -EPROTO;
+			set_err(err, errlen, "vswitchd: reply out of order");
+			return NULL;
+		}
+		if (json_object_has_member(o, "error")) {
+			JsonNode *en = json_object_get_member(o, "error");
+			JsonObject *eo = JSON_NODE_HOLDS_OBJECT(en) ?
+				json_node_get_object(en) : NULL;
+			const char *cls = eo ?
+				json_object_get_string_member_with_default(eo, "class", "") : "";
+			const char *desc = eo ?
+				json_object_get_string_member_with_default(eo, "desc", "") : "";
+
+			*rc = class_to_errno(cls);
+			set_err(err, errlen, "%s", desc[0] ? desc : "vswitchd refused");
+			return NULL;
+		}
+		if (!json_object_has_member(o, "return") ||
+		    !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "return"))) {
+			*rc = -EPROTO;
+			set_err(err, errlen, "vswitchd: malformed reply");
+			return NULL;
+		}
+		return json_node_copy(json_object_get_member(o, "return"));
+	}
+}
+
+/* Check the switch's shm header before trusting any offset in it. */
+static int map_shm(struct vsw_port *p, int memfd, uint64_t size_told)
+{
+	const struct vsw_shm_hdr *h;
+	struct vsw_shm_hdr hdr;
+	struct stat st;
+	int seals;
+	uint64_t need;
+
+	if (fstat(memfd, &st) < 0)
+		return -errno;
+	seals = fcntl(memfd, F_GET_SEALS);
+	/* Without SHRINK the switch could truncate the file under us: SIGBUS. */
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EPROTO;
+	if (st.st_size < (off_t)sizeof(hdr) || (uint64_t)st.st_size != size_told ||
+	    (uint64_t)st.st_size > 2ull * VSW_DATA_SIZE_MAX + 65536)
+		return -EPROTO;
+	p->shm = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, memfd, 0);
+	if (p->shm == MAP_FAILED) {
+		p->shm = NULL;
+		return -errno;
+	}
+	p->shm_size = (size_t)st.st_size;
+	h = p->shm;
+	memcpy(&hdr, h, sizeof(hdr));
+	if (hdr.magic != VSW_SHM_MAGIC || hdr.version != VSW_SHM_VERSION ||
+	    hdr.hdr_size < sizeof(hdr) || hdr.total_size != p->shm_size ||
+	    (hdr.features & ~VSW_SHM_FEATURES_KNOWN))
+		return -EPROTO;
+	if (hdr.data_size < VSW_DATA_SIZE_MIN || hdr.data_size > VSW_DATA_SIZE_MAX ||
+	    (hdr.data_size & (hdr.data_size - 1)))
+		return -EPROTO;
+	for (int i = 0; i < 2; i++) {
+		if (hdr.ring_off[i] % VSW_CACHELINE ||
+		    (uint64_t)hdr.ring_off[i] + sizeof(struct vsw_ring) > p->shm_size ||
+		    hdr.ring_off[i] < sizeof(hdr))
+			return -EPROTO;
+		need = (uint64_t)hdr.data_off[i] + hdr.data_size;
+		if (hdr.data_off[i] % VSW_CACHELINE || need > p->shm_size ||
+		    hdr.data_off[i] < sizeof(hdr))
+			return -EPROTO;
+	}
+	/* The two data areas must not overlap each other or the rings. */
+	if (hdr.data_off[0] < hdr.data_off[1] + (uint64_t)hdr.data_size &&
+	    hdr.data_off[1] < hdr.data_off[0] + (uint64_t)hdr.data_size)
+		return -EPROTO;
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (hdr.ring_off[i] < hdr.data_off[j] + (uint64_t)hdr.data_size &&
+			    hdr.data_off[j] < hdr.ring_off[i] + sizeof(struct vsw_ring))
+				return -EPROTO;
+	if (hdr.ring_off[0] < hdr.ring_off[1] + sizeof(struct vsw_ring) &&
+	    hdr.ring_off[1] < hdr.ring_off[0] + sizeof(struct vsw_ring))
+		return -EPROTO;
+	vsw_ring_prod_init(&p->tx, (struct vsw_ring *)((uint8_t *)p->shm + hdr.ring_off[VSW_TX]),
+			   (uint8_t *)p->shm + hdr.data_off[VSW_TX], hdr.data_size);
+	vsw_ring_cons_init(&p->rx, (struct vsw_ring *)((uint8_t *)p->shm + hdr.ring_off[VSW_RX]),
+			   (uint8_t *)p->shm + hdr.data_off[VSW_RX], hdr.data_size);
+	return 0;
+}
+
+static int connect_sock(const char *path, int64_t deadline, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		set_err(err, errlen, "socket path %s is too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "socket: %s", strerror(errno));
+		return rc;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EAGAIN || errno == EINPROGRESS) {
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+			int64_t left = deadline - now_ms();
+			socklen_t sl = sizeof(rc);
+
+			if (left < 1 || poll(&pfd, 1, (int)left) != 1) {
+				close(fd);
+				set_err(err, errlen, "cannot connect to %s: timed out", path);
+				return -ETIMEDOUT;
+			}
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &rc, &sl) == 0 && rc == 0)
+				return fd;
+			errno = rc;
+		}
+		rc = -errno;
+		set_err(err, errlen, "cannot connect to %s: %s (is vswitchd running?)",
+			path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static JsonNode *attach_args(const struct vsw_attach_opts *o)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "switch");
+	json_builder_add_string_value(b, o->switch_name);
+	if (o->port_name) {
+		json_builder_set_member_name(b, "port");
+		json_builder_add_string_value(b, o->port_name);
+	}
+	json_builder_set_member_name(b, "vlan");
+	json_builder_add_int_value(b, o->vlan);
+	if (o->mac) {
+		char mac[18];
+
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 o->mac[0], o->mac[1], o->mac[2], o->mac[3], o->mac[4], o->mac[5]);
+		json_builder_set_member_name(b, "mac");
+		json_builder_add_string_value(b, mac);
+	}
+	json_builder_set_member_name(b, "offloads");
+	json_builder_add_int_value(b, o->offloads & VSW_OFFLOAD_ALL);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+static int check_greeting(struct vsw_port *p, int64_t deadline, char *err,
+			  size_t errlen)
+{
+	int rc = 0;
+	g_autoptr(JsonNode) node = ctrl_read_msg(p, deadline, NULL, NULL, &rc);
+	JsonObject *o, *v;
+
+	if (!node) {
+		set_err(err, errlen, "vswitchd sent no greeting: %s", vsw_strerror(rc));
+		return rc;
+	}
+	o = json_node_get_object(node);
+	if (!json_object_has_member(o, "vswitch") ||
+	    !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "vswitch"))) {
+		set_err(err, errlen, "the socket does not speak the vswitch protocol");
+		return -EPROTO;
+	}
+	v = json_object_get_object_member(o, "vswitch");
+	if (json_object_get_int_member_with_default(v, "protocol", 0) != VSW_PROTOCOL_VERSION) {
+		set_err(err, errlen, "vswitchd speaks protocol %" G_GINT64_FORMAT ", we need %d",
+			json_object_get_int_member_with_default(v, "protocol", 0),
+			VSW_PROTOCOL_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
+	       char *err, size_t errlen)
+{
+	int64_t deadline = now_ms() + (opts->timeout_ms > 0 ? opts->timeout_ms : 5000);
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fds[ATTACH_FDS] = { -1, -1, -1 }, nfds = 0, rc = 0;
+	g_autoptr(JsonNode) ret = NULL;
+	struct vsw_port *p;
+	JsonObject *r;
+	const char *s;
+	int64_t shm_size;
+
+	*out = NULL;
+	if (!opts->switch_name || !vsw_name_valid(opts->switch_name)) {
+		set_err(err, errlen, "invalid switch name '%s'",
+			opts->switch_name ? opts->switch_name : "");
+		return -EINVAL;
+	}
+	if (opts->port_name && !vsw_name_valid(opts->port_name)) {
+		set_err(err, errlen, "invalid port name '%s' (1-%d characters of "
+			"A-Z a-z 0-9 . _ : @ -)", opts->port_name, VSW_NAME_MAX);
+		return -EINVAL;
+	}
+	if (opts->vlan < 0 || opts->vlan > VSW_VLAN_MAX) {
+		set_err(err, errlen, "invalid VLAN %d (0 for untagged, or 1-%d)",
+			opts->vlan, VSW_VLAN_MAX);
+		return -EINVAL;
+	}
+	if (opts->sock_path) {
+		if (strlen(opts->sock_path) >= sizeof(path)) {
+			set_err(err, errlen, "socket path %s is too long", opts->sock_path);
+			return -ENAMETOOLONG;
+		}
+		strcpy(path, opts->sock_path);
+	} else {
+		rc = vsw_default_sock_path(path, sizeof(path));
+		if (rc < 0) {
+			set_err(err, errlen, "no default vswitchd socket: %s",
+				rc == -ENOENT ? "XDG_RUNTIME_DIR is not set" : vsw_strerror(rc));
+			return rc;
+		}
+	}
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->kick_switch_fd = p->event_fd = -1;
+	p->inbuf = malloc(CTRL_LINE_MAX);
+	if (!p->inbuf) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->ctrl_fd = connect_sock(path, deadline, err, errlen);
+	if (p->ctrl_fd < 0) {
+		rc = p->ctrl_fd;
+		goto fail;
+	}
+	rc = check_greeting(p, deadline, err, errlen);
+	if (rc < 0)
+		goto fail;
+	p->next_id = 1;
+	rc = ctrl_send(p, "port-attach", attach_args(opts), p->next_id);
+	if (rc < 0) {
+		set_err(err, errlen, "vswitchd: %s", vsw_strerror(rc));
+		goto fail;
+	}
+	ret = ctrl_wait_reply(p, p->next_id++, deadline, fds, &nfds, &rc, err, errlen);
+	if (!ret)
+		goto fail;
+	r = json_node_get_object(ret);
+	/* A short read may leave fds behind the line: wait a moment for them. */
+	while (nfds < ATTACH_FDS && now_ms() < deadline) {
+		struct pollfd pfd = { p->ctrl_fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&pfd, 1, (int)(deadline - now_ms())) <= 0)
+			break;
+		n = ctrl_read(p, fds, &nfds);
+		if (n <= 0 && n != -EAGAIN)
+			break;
+	}
+	if (nfds != ATTACH_FDS) {
+		rc = -EPROTO;
+		set_err(err, errlen, "vswitchd sent %d of %d port fds", nfds, ATTACH_FDS);
+		goto fail;
+	}
+	shm_size = json_object_get_int_member_with_default(r, "shm-size", 0);
+	rc = map_shm(p, fds[0], (uint64_t)shm_size);
+	if (rc < 0) {
+		set_err(err, errlen, "vswitchd sent a port memory this library "
+			"cannot use (version mismatch?)");
+		goto fail;
+	}
+	close(fds[0]);
+	fds[0] = -1;
+	p->kick_switch_fd = fds[1];
+	p->event_fd = fds[2];
+	fds[1] = fds[2] = -1;
+	s = json_object_get_string_member_with_default(r, "port", "");
+	g_strlcpy(p->name, s, sizeof(p->name));
+	s = json_object_get_string_member_with_default(r, "switch", opts->switch_name);
+	g_strlcpy(p->sw, s, sizeof(p->sw));
+	p->vlan = (int)json_object_get_int_member_with_default(r, "vlan", opts->vlan);
+	if (!vsw_name_valid(p->name)) {
+		rc = -EPROTO;
+		set_err(err, errlen, "vswitchd named the port '%s'", p->name);
+		goto fail;
+	}
+	*out = p;
+	return 0;
+
+fail:
+	close_fds(fds, ATTACH_FDS);
+	vsw_detach(p);
+	return rc;
+}
+
+void vsw_detach(struct vsw_port *p)
+{
+	if (!p)
+		return;
+	if (p->shm)
+		munmap(p->shm, p->shm_size);
+	if (p->ctrl_fd >= 0)
+		close(p->ctrl_fd);
+	if (p->kick_switch_fd >= 0)
+		close(p->kick_switch_fd);
+	if (p->event_fd >= 0)
+		close(p->event_fd);
+	free(p->inbuf);
+	free(p);
+}
+
+int vsw_port_event_fd(const struct vsw_port *p)
+{
+	return p->event_fd;
+}
+
+int vsw_port_ctrl_fd(const struct vsw_port *p)
+{
+	return p->ctrl_fd;
+}
+
+const char *vsw_port_name(const struct vsw_port *p)
+{
+	return p->name;
+}
+
+const char *vsw_port_switch(const struct vsw_port *p)
+{
+	return p->sw;
+}
+
+int vsw_port_vlan(const struct vsw_port *p)
+{
+	return p->vlan;
+}
+
+void *vsw_port_shm(const struct vsw_port *p, size_t *size)
+{
+	if (size)
+		*size = p->shm_size;
+	return p->shm;
+}
+
+static void kick(int fd)
+{
+	uint64_t one = 1;
+
+	/* EAGAIN means the counter is already non-zero: the peer will wake. */
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return;
+}
+
+void vsw_event_clear(struct vsw_port *p)
+{
+	uint64_t v;
+
+	if (read(p->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	/* Space came back or frames arrived: stop asking for space kicks. */
+	vsw_prod_disarm(&p->tx);
+}
+
+int vsw_ctrl_process(struct vsw_port *p)
+{
+	for (;;) {
+		ssize_t n = ctrl_read(p, NULL, NULL);
+		char *line;
+
+		if (n == 0)
+			return -ECONNRESET;
+		if (n == -EAGAIN || n == -EINTR)
+			break;
+		if (n < 0)
+			return n == -EPROTO ? -EPROTO : -ECONNRESET;
+		while ((line = ctrl_take_line(p))) {
+			JsonNode *node = json_from_string(line, NULL);
+			int rc = 0;
+
+			g_free(line);
+			if (node && JSON_NODE_HOLDS_OBJECT(node))
+				rc = handle_event(p, json_node_get_object(node));
+			if (node)
+				json_node_unref(node);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return p->broken ? -EPROTO : 0;
+}
+
+int vsw_set_offload(struct vsw_port *p, unsigned offloads)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) ret = NULL;
+	int rc = 0, id = p->next_id++;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "offloads");
+	json_builder_add_int_value(b, offloads & VSW_OFFLOAD_ALL);
+	json_builder_end_object(b);
+	rc = ctrl_send(p, "port-set-offload", json_builder_get_root(b), id);
+	if (rc < 0)
+		return rc;
+	ret = ctrl_wait_reply(p, id, now_ms() + 5000, NULL, NULL, &rc, NULL, 0);
+	return ret ? 0 : rc;
+}
+
+void vsw_flush(struct vsw_port *p)
+{
+	if (vsw_prod_publish(&p->tx))
+		kick(p->kick_switch_fd);
+}
+
+int vsw_send(struct vsw_port *p, const struct vsw_vnet_hdr *hdr,
+	     const struct iovec *iov, int iovcnt, unsigned flags)
+{
+	struct vsw_rec *rec;
+	size_t len = 0;
+	uint8_t *dst;
+	int err;
+
+	if (p->broken)
+		return -EPROTO;
+	for (int i = 0; i < iovcnt; i++) {
+		len += iov[i].iov_len;
+		if (len > VSW_FRAME_MAX)
+			return -EMSGSIZE;
+	}
+	if (len < VSW_FRAME_MIN)
+		return -EINVAL;
+	rec = vsw_prod_reserve(&p->tx, (uint32_t)len, &err);
+	if (!rec) {
+		if (err) {
+			p->broken = true;
+			return err;
+		}
+		/* Full: publish what is batched, then ask for a space kick. */
+		vsw_flush(p);
+		if (!vsw_prod_arm(&p->tx, (uint32_t)len))
+			return -EAGAIN;
+		vsw_prod_disarm(&p->tx);
+		rec = vsw_prod_reserve(&p->tx, (uint32_t)len, &err);
+		if (!rec) {
+			p->broken = err != 0;
+			return err ? err : -EAGAIN;
+		}
+	}
+	rec->len = (uint32_t)len;
+	rec->flags = 0;
+	rec->rsvd = 0;
+	rec->rsvd2 = 0;
+	if (hdr)
+		rec->vnet = *hdr;
+	else
+		memset(&rec->vnet, 0, sizeof(rec->vnet));
+	dst = (uint8_t *)(rec + 1);
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(dst, iov[i].iov_base, iov[i].iov_len);
+		dst += iov[i].iov_len;
+	}
+	vsw_prod_commit(&p->tx, (uint32_t)len);
+	if (!(flags & VSW_SEND_MORE))
+		vsw_flush(p);
+	return 0;
+}
+
+bool vsw_tx_space(struct vsw_port *p, uint32_t len)
+{
+	int64_t avail = vsw_prod_free(&p->tx);
+
+	if (avail >= 0 && avail >= (int64_t)vsw_prod_need(&p->tx, len))
+		return true;
+	p->tx.cons_cache = __atomic_load_n(&p->tx.ring->cons, __ATOMIC_ACQUIRE);
+	avail = vsw_prod_free(&p->tx);
+	return avail >= 0 && avail >= (int64_t)vsw_prod_need(&p->tx, len);
+}
+
+int vsw_recv(struct vsw_port *p, struct vsw_frame *f)
+{
+	struct vsw_rec_view v;
+	int rc;
+
+	if (p->broken)
+		return -EPROTO;
+	rc = vsw_cons_peek(&p->rx, &v);
+	if (rc < 0) {
+		p->broken = true;
+		return rc;
+	}
+	if (rc == 0)
+		return 0;
+	p->cur = v;
+	p->have_cur = true;
+	f->vnet = v.vnet;
+	f->data = v.data;
+	f->len = v.len;
+	return 1;
+}
+
+void vsw_recv_done(struct vsw_port *p)
+{
+	if (!p->have_cur)
+		return;
+	vsw_cons_advance(&p->rx, &p->cur);
+	p->have_cur = false;
+}
+
+void vsw_recv_flush(struct vsw_port *p)
+{
+	if (vsw_cons_release(&p->rx))
+		kick(p->kick_switch_fd);
+}
+
+bool vsw_rx_arm(struct vsw_port *p)
+{
+	vsw_recv_flush(p);
+	return vsw_cons_arm(&p->rx);
+}
+
+void vsw_rx_disarm(struct vsw_port *p)
+{
+	vsw_cons_disarm(&p->rx);
+}
+
+int vsw_wait(struct vsw_port *p, int timeout_ms)
+{
+	struct pollfd pfd[2] = {
+		{ p->event_fd, POLLIN, 0 },
+		{ p->ctrl_fd, POLLIN, 0 },
+	};
+	int n, rc;
+
+	if (vsw_rx_arm(p))
+		return 1;
+	n = poll(pfd, 2, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (pfd[1].revents) {
+		rc = vsw_ctrl_process(p);
+		if (rc < 0)
+			return rc;
+	}
+	vsw_rx_disarm(p);
+	if (pfd[0].revents) {
+		vsw_event_clear(p);
+		return 1;
+	}
+	return 0;
+}
