@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * datapath.c - the thread that forwards every frame (see datapath.h).
+ *
+ * Copyright (C) 2026 The vswitch authors
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datapath.h"
+#include "offload.h"
+
+#define ETH_HLEN	14
+
+struct vsw_dp_switch {
+	struct vsw_mac_table mt;
+	struct vsw_fwd_port *fports[VSW_SWITCH_MAX_PORTS];
+	struct vsw_port *ports[VSW_SWITCH_MAX_PORTS];
+	struct vsw_fwd_switch view;
+	unsigned nports;
+	bool listed;			/* on the data path's switch list */
+};
+
+enum dp_cmd_type {
+	CMD_SWITCH_ADD,
+	CMD_SWITCH_DEL,
+	CMD_PORT_ADD,
+	CMD_PORT_DEL,
+	CMD_PORT_VLAN,
+	CMD_PORT_OFFLOADS,
+	CMD_MAC_DUMP,
+	CMD_STOP,
+};
+
+struct dp_cmd {
+	enum dp_cmd_type type;
+	struct vsw_dp_switch *sw;
+	struct vsw_port *port;
+	enum vsw_port_mode mode;
+	uint16_t vlan;
+	const uint64_t *allowed;
+	unsigned offloads;
+	GArray *dump;
+	uint32_t capacity;
+	struct vsw_mac_stats mstats;
+	int result;
+	bool done;
+};
+
+struct vsw_dp {
+	pthread_t thread;
+	int epfd;
+	int cmd_fd;			/* control -> data path: commands queued */
+	int notify_fd;			/* data path -> control: dead ports queued */
+	uint64_t poll_ns;
+
+	/* Shared with the control thread, under lock. */
+	GMutex lock;
+	GCond cond;
+	GQueue cmds;
+	GQueue dead;
+	int cmds_pending;		/* atomic: cmds is not empty */
+	struct vsw_dp_stats stats;	/* copied out under lock */
+
+	/* Data path thread only. */
+	struct vsw_port *ports[VSW_DP_MAX_PORTS];
+	unsigned nports;
+	struct vsw_port *dirty[VSW_DP_MAX_PORTS];
+	unsigned ndirty;
+	GPtrArray *switches;
+	uint64_t now_ms;
+	uint64_t last_aging_ms;
+	bool stop;
+	struct vsw_fwd_result res;
+	uint8_t frame[VSW_FRAME_MAX + 64];	/* assembled frame for offload work */
+	uint8_t seg[VSW_FRAME_MAX + 64];	/* one segment */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void eventfd_kick(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return;
+}
+
+static void eventfd_drain(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+}
+
+/* ------------------------------------------------------------------ */
+/* Forwarding                                                          */
+
+static void mark_dirty(struct vsw_dp *dp, struct vsw_port *p)
+{
+	if (!p->dirty) {
+		p->dirty = true;
+		dp->dirty[dp->ndirty++] = p;
+	}
+}
+
+static void flush_dirty(struct vsw_dp *dp)
+{
+	for (unsigned i = 0; i < dp->ndirty; i++) {
+		struct vsw_port *p = dp->dirty[i];
+
+		p->dirty = false;
+		if (!p->dead)
+			p->ops->flush(p);
+	}
+	dp->ndirty = 0;
+}
+
+/* Stop serving @p; the control thread resets it. */
+static void port_fail(struct vsw_dp *dp, struct vsw_port *p)
+{
+	if (p->dead)
+		return;
+	p->dead = true;
+	vsw_ctr_add(&p->ctr.resets, 1);
+	g_mutex_lock(&dp->lock);
+	g_queue_push_tail(&dp->dead, p);
+	g_mutex_unlock(&dp->lock);
+	eventfd_kick(dp->notify_fd);
+}
+
+static void port_tx(struct vsw_dp *dp, struct vsw_port *q, const struct vsw_xmit *x)
+{
+	int rc = q->ops->tx(q, x);
+
+	if (rc == 0) {
+		vsw_ctr_add(&q->ctr.tx_packets, 1);
+		vsw_ctr_add(&q->ctr.tx_bytes, vsw_xmit_len(x));
+		mark_dirty(dp, q);
+	} else if (rc == -EPROTO) {
+		port_fail(dp, q);
+	} else {
+		vsw_ctr_add(&q->ctr.drops[VSW_DROP_RING_FULL], 1);
+	}
+}
+
+struct seg_ctx {
+	struct vsw_dp *dp;
+	struct vsw_port *q;
+};
+
+static int emit_segment(void *opaque, const uint8_t *seg, uint32_t len)
+{
+	struct seg_ctx *c = opaque;
+	struct vsw_xmit x = {
+		.eth = seg,
+		.payload = seg + ETH_HLEN,
+		.payload_len = len - ETH_HLEN,
+	};
+
+	port_tx(c->dp, c->q, &x);
+	return 0;
+}
+
+/*
+ * @q cannot take @x's offloads: assemble a private copy, then checksum or
+ * segment it in software.  Return: false if the frame is malformed.
+ */
+static bool tx_software(struct vsw_dp *dp, struct vsw_port *q,
+			const struct vsw_xmit *x, unsigned need)
+{
+	uint32_t len = vsw_xmit_len(x);
+	struct vsw_vnet_hdr vnet = x->vnet;
+	struct seg_ctx c = { dp, q };
+
+	vsw_xmit_write(dp->frame, x);
+	if (need & VSW_OFFLOAD_NEED_GSO)
+		return vsw_gso_segment(dp->frame, len, &vnet, dp->seg, sizeof(dp->seg),
+				       emit_segment, &c) >= 0;
+	if (vsw_csum_complete(dp->frame, len, &vnet) < 0)
+		return false;
+	struct vsw_xmit y = {
+		.eth = dp->frame,
+		.payload = dp->frame + ETH_HLEN,
+		.payload_len = len - ETH_HLEN,
+		.vnet = vnet,
+	};
+	port_tx(dp, q, &y);
+	return true;
+}
+
+/* The header's offsets must point inside the frame; Return: false if not. */
+static bool vnet_sane(const struct vsw_vnet_hdr *v, uint32_t len, unsigned l2)
+{
+	if (v->flags & VSW_VNET_F_NEEDS_CSUM) {
+		if (v->csum_start < l2 ||
+		    (uint32_t)v->csum_start + v->csum_offset + 2 > len)
+			return false;
+	}
+	switch (v->gso_type & ~VSW_VNET_GSO_ECN) {
+	case VSW_VNET_GSO_NONE:
+		return !(v->gso_type & VSW_VNET_GSO_ECN);
+	case VSW_VNET_GSO_TCPV4:
+	case VSW_VNET_GSO_TCPV6:
+	case VSW_VNET_GSO_UDP:
+	case VSW_VNET_GSO_UDP_L4:
+		return v->gso_size > 0;
+	default:
+		return false;
+	}
+}
+
+void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
+		  const struct vsw_frame_in *f)
+{
+	struct vsw_dp_switch *s = in->dsw;
+	struct vsw_fwd_result *res = &dp->res;
+	uint8_t hdr[18], eth[ETH_HLEN];
+	struct vsw_xmit x;
+	int delta_in;
+
+	vsw_ctr_add(&in->ctr.rx_packets, 1);
+	vsw_ctr_add(&in->ctr.rx_bytes, f->len);
+	/*
+	 * Decide on a private copy of the header: the guest may rewrite the
+	 * shared bytes meanwhile, and what goes out is what was decided on.
+	 */
+	memcpy(hdr, f->data, f->len < sizeof(hdr) ? f->len : sizeof(hdr));
+	vsw_fwd_decide(&s->view, &in->fwd, hdr, f->len, dp->now_ms, res);
+	if (res->drop) {
+		vsw_ctr_add(&in->ctr.drops[res->drop], 1);
+		return;
+	}
+	if (!vnet_sane(&f->vnet, f->len, res->l2_len)) {
+		vsw_ctr_add(&in->ctr.drops[VSW_DROP_BAD_OFFLOAD], 1);
+		return;
+	}
+	memcpy(eth, hdr, 12);
+	eth[12] = hdr[res->l2_len - 2];
+	eth[13] = hdr[res->l2_len - 1];
+	x.eth = eth;
+	x.payload = f->data + res->l2_len;
+	x.payload_len = f->len - res->l2_len;
+	delta_in = res->l2_len - ETH_HLEN;
+
+	for (unsigned i = 0; i < res->n; i++) {
+		struct vsw_port *q = s->ports[res->out[i]];
+		int delta;
+		unsigned need;
+
+		x.tci = vsw_fwd_egress_tag(&q->fwd, res->vlan);
+		x.vnet = f->vnet;
+		delta = (x.tci ? 4 : 0) - delta_in;
+		if (delta) {
+			if (x.vnet.flags & VSW_VNET_F_NEEDS_CSUM)
+				x.vnet.csum_start = (uint16_t)(x.vnet.csum_start + delta);
+			if (x.vnet.gso_type != VSW_VNET_GSO_NONE && x.vnet.hdr_len)
+				x.vnet.hdr_len = (uint16_t)(x.vnet.hdr_len + delta);
+		}
+		need = vsw_offload_needed(&x.vnet, q->offloads);
+		if (!need) {
+			port_tx(dp, q, &x);
+		} else if (!tx_software(dp, q, &x, need)) {
+			vsw_ctr_add(&in->ctr.drops[VSW_DROP_BAD_OFFLOAD], 1);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+
+static int port_slot_alloc(struct vsw_dp_switch *s)
+{
+	for (unsigned i = 0; i < VSW_SWITCH_MAX_PORTS; i++)
+		if (!s->ports[i])
+			return (int)i;
+	return -1;
+}
+
+static void view_update(struct vsw_dp_switch *s)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < VSW_SWITCH_MAX_PORTS; i++)
+		if (s->ports[i])
+			n = i + 1;
+	s->view.nslots = n;
+}
+
+static void run_cmd(struct vsw_dp *dp, struct dp_cmd *c)
+{
+	struct vsw_port *p = c->port;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int slot;
+
+	c->result = 0;
+	switch (c->type) {
+	case CMD_SWITCH_ADD:
+		g_ptr_array_add(dp->switches, c->sw);
+		break;
+	case CMD_SWITCH_DEL:
+		g_ptr_array_remove(dp->switches, c->sw);
+		break;
+	case CMD_PORT_ADD:
+		slot = port_slot_alloc(c->sw);
+		if (slot < 0 || dp->nports >= VSW_DP_MAX_PORTS) {
+			c->result = -ENOSPC;
+			break;
+		}
+		if (p->wait_fd >= 0) {
+			ev.data.ptr = p;
+			if (epoll_ctl(dp->epfd, EPOLL_CTL_ADD, p->wait_fd, &ev) < 0) {
+				c->result = -errno;
+				break;
+			}
+		}
+		p->fwd.index = (uint16_t)slot;
+		p->dsw = c->sw;
+		p->dirty = false;
+		p->dead = false;
+		p->dp_slot = (int)dp->nports;
+		dp->ports[dp->nports++] = p;
+		c->sw->ports[slot] = p;
+		c->sw->fports[slot] = &p->fwd;
+		c->sw->nports++;
+		view_update(c->sw);
+		break;
+	case CMD_PORT_DEL:
+		if (p->wait_fd >= 0)
+			epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->wait_fd, NULL);
+		/* Keep the port array dense: move the last port into the hole. */
+		dp->ports[p->dp_slot] = dp->ports[--dp->nports];
+		dp->ports[p->dp_slot]->dp_slot = p->dp_slot;
+		dp->ports[dp->nports] = NULL;
+		for (unsigned i = 0; i < dp->ndirty; i++)
+			if (dp->dirty[i] == p)
+				dp->dirty[i] = dp->dirty[--dp->ndirty];
+		c->sw->ports[p->fwd.index] = NULL;
+		c->sw->fports[p->fwd.index] = NULL;
+		c->sw->nports--;
+		view_update(c->sw);
+		vsw_mac_flush_port(&c->sw->mt, p->fwd.index);
+		p->dp_slot = -1;
+		break;
+	case CMD_PORT_VLAN:
+		p->fwd.mode = (uint8_t)c->mode;
+		p->fwd.vlan = c->vlan;
+		p->fwd.allowed = c->allowed;
+		vsw_mac_flush_port(&p->dsw->mt, p->fwd.index);
+		break;
+	case CMD_PORT_OFFLOADS:
+		p->offloads = c->offloads;
+		break;
+	case CMD_MAC_DUMP:
+		c->capacity = c->sw->mt.capacity;
+		c->mstats = c->sw->mt.stats;
+		for (uint32_t i = 0; i < c->sw->mt.capacity; i++) {
+			const struct vsw_mac_entry *e = &c->sw->mt.e[i];
+			struct vsw_mac_dump d;
+
+			if (!e->used || dp->now_ms - e->seen >= c->sw->mt.aging_ms)
+				continue;
+			memcpy(d.mac, e->mac, 6);
+			d.vlan = e->vlan;
+			d.port = e->port;
+			d.age_ms = dp->now_ms - e->seen;
+			g_array_append_val(c->dump, d);
+		}
+		break;
+	case CMD_STOP:
+		dp->stop = true;
+		break;
+	}
+}
+
+static void run_cmds(struct vsw_dp *dp)
+{
+	struct dp_cmd *c;
+
+	g_mutex_lock(&dp->lock);
+	__atomic_store_n(&dp->cmds_pending, 0, __ATOMIC_RELAXED);
+	while ((c = g_queue_pop_head(&dp->cmds))) {
+		run_cmd(dp, c);
+		c->done = true;
+	}
+	g_cond_broadcast(&dp->cond);
+	g_mutex_unlock(&dp->lock);
+}
+
+/* Control thread: run @c on the data path and wait for it. */
+static void exec_cmd(struct vsw_dp *dp, struct dp_cmd *c)
+{
+	c->done = false;
+	g_mutex_lock(&dp->lock);
+	g_queue_push_tail(&dp->cmds, c);
+	__atomic_store_n(&dp->cmds_pending, 1, __ATOMIC_RELEASE);
+	eventfd_kick(dp->cmd_fd);
+	while (!c->done)
+		g_cond_wait(&dp->cond, &dp->lock);
+	g_mutex_unlock(&dp->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* The thread                                                          */
+
+static void dp_sleep(struct vsw_dp *dp)
+{
+	struct epoll_event evs[64];
+	bool pending = false;
+	int n;
+
+	for (unsigned i = 0; i < dp->nports; i++) {
+		struct vsw_port *p = dp->ports[i];
+
+		if (!p->dead && p->ops->arm(p))
+			pending = true;
+	}
+	if (!pending && !__atomic_load_n(&dp->cmds_pending, __ATOMIC_ACQUIRE)) {
+		n = epoll_wait(dp->epfd, evs, G_N_ELEMENTS(evs), 1000);
+		for (int i = 0; i < n; i++) {
+			struct vsw_port *p = evs[i].data.ptr;
+
+			eventfd_drain(p ? p->wait_fd : dp->cmd_fd);
+		}
+		dp->stats.sleeps++;
+	}
+	for (unsigned i = 0; i < dp->nports; i++) {
+		struct vsw_port *p = dp->ports[i];
+
+		if (!p->dead)
+			p->ops->disarm(p);
+	}
+}
+
+static void *dp_thread(void *arg)
+{
+	struct vsw_dp *dp = arg;
+	uint64_t idle_since = 0, rounds = 0, frames = 0;
+
+	while (!dp->stop) {
+		uint64_t now = mono_ns();
+		unsigned work = 0;
+
+		dp->now_ms = now / 1000000;
+		if (__atomic_load_n(&dp->cmds_pending, __ATOMIC_ACQUIRE))
+			run_cmds(dp);
+		for (unsigned i = 0; i < dp->nports; i++) {
+			struct vsw_port *p = dp->ports[i];
+			int n;
+
+			if (p->dead)
+				continue;
+			n = p->ops->rx(p, dp, VSW_DP_BURST);
+			if (n < 0)
+				port_fail(dp, p);
+			else
+				work += (unsigned)n;
+		}
+		flush_dirty(dp);
+		rounds++;
+		frames += work;
+		if (dp->now_ms - dp->last_aging_ms >= 1000) {
+			dp->last_aging_ms = dp->now_ms;
+			for (unsigned i = 0; i < dp->switches->len; i++) {
+				struct vsw_dp_switch *s = g_ptr_array_index(dp->switches, i);
+
+				vsw_mac_age(&s->mt, dp->now_ms);
+			}
+			g_mutex_lock(&dp->lock);
+			dp->stats.rounds = rounds;
+			dp->stats.frames = frames;
+			g_mutex_unlock(&dp->lock);
+		}
+		if (work) {
+			idle_since = 0;
+			continue;
+		}
+		if (!idle_since) {
+			idle_since = now;
+			continue;
+		}
+		if (now - idle_since < dp->poll_ns) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		dp_sleep(dp);
+		idle_since = 0;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control thread API                                                  */
+
+struct vsw_dp *vsw_dp_new(unsigned poll_us, GError **err)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct vsw_dp *dp = g_malloc0(sizeof(*dp));
+	int rc;
+
+	dp->poll_ns = (uint64_t)poll_us * 1000;
+	dp->epfd = epoll_create1(EPOLL_CLOEXEC);
+	dp->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dp->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dp->epfd < 0 || dp->cmd_fd < 0 || dp->notify_fd < 0 ||
+	    epoll_ctl(dp->epfd, EPOLL_CTL_ADD, dp->cmd_fd, &ev) < 0) {
+		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno),
+			    "data path set-up: %s", g_strerror(errno));
+		goto fail;
+	}
+	g_mutex_init(&dp->lock);
+	g_cond_init(&dp->cond);
+	g_queue_init(&dp->cmds);
+	g_queue_init(&dp->dead);
+	dp->switches = g_ptr_array_new();
+	rc = pthread_create(&dp->thread, NULL, dp_thread, dp);
+	if (rc) {
+		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(rc),
+			    "cannot start the data path thread: %s", g_strerror(rc));
+		g_ptr_array_free(dp->switches, TRUE);
+		goto fail;
+	}
+	pthread_setname_np(dp->thread, "vswitch-dp");
+	return dp;
+fail:
+	if (dp->epfd >= 0)
+		close(dp->epfd);
+	if (dp->cmd_fd >= 0)
+		close(dp->cmd_fd);
+	if (dp->notify_fd >= 0)
+		close(dp->notify_fd);
+	g_free(dp);
+	return NULL;
+}
+
+void vsw_dp_free(struct vsw_dp *dp)
+{
+	struct dp_cmd c = { .type = CMD_STOP };
+
+	if (!dp)
+		return;
+	exec_cmd(dp, &c);
+	pthread_join(dp->thread, NULL);
+	close(dp->epfd);
+	close(dp->cmd_fd);
+	close(dp->notify_fd);
+	g_queue_clear(&dp->cmds);
+	g_queue_clear(&dp->dead);
+	g_ptr_array_free(dp->switches, TRUE);
+	g_mutex_clear(&dp->lock);
+	g_cond_clear(&dp->cond);
+	g_free(dp);
+}
+
+struct vsw_dp_switch *vsw_dp_switch_new(struct vsw_dp *dp, uint32_t mac_capacity,
+					uint64_t aging_ms, GError **err)
+{
+	struct vsw_dp_switch *s = g_malloc0(sizeof(*s));
+	struct dp_cmd c = { .type = CMD_SWITCH_ADD, .sw = s };
+	int rc;
+
+	rc = vsw_mac_table_init(&s->mt, mac_capacity, aging_ms,
+				((uint64_t)g_random_int() << 32) | g_random_int());
+	if (rc < 0) {
+		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(-rc),
+			    "MAC table of %u entries, aging %" G_GUINT64_FORMAT " ms: %s",
+			    mac_capacity, aging_ms, g_strerror(-rc));
+		g_free(s);
+		return NULL;
+	}
+	s->view.ports = s->fports;
+	s->view.mt = &s->mt;
+	exec_cmd(dp, &c);
+	return s;
+}
+
+void vsw_dp_switch_free(struct vsw_dp *dp, struct vsw_dp_switch *s)
+{
+	struct dp_cmd c = { .type = CMD_SWITCH_DEL, .sw = s };
+
+	if (!s)
+		return;
+	g_assert(s->nports == 0);
+	exec_cmd(dp, &c);
+	vsw_mac_table_destroy(&s->mt);
+	g_free(s);
+}
+
+unsigned vsw_dp_switch_ports(struct vsw_dp *dp, struct vsw_dp_switch *s)
+{
+	/* Changed only by commands the control thread itself runs. */
+	return s->nports;
+}
+
+int vsw_dp_port_add(struct vsw_dp *dp, struct vsw_dp_switch *s, struct vsw_port *p)
+{
+	struct dp_cmd c = { .type = CMD_PORT_ADD, .sw = s, .port = p };
+
+	exec_cmd(dp, &c);
+	return c.result;
+}
+
+void vsw_dp_port_del(struct vsw_dp *dp, struct vsw_port *p)
+{
+	struct dp_cmd c = { .type = CMD_PORT_DEL, .sw = p->dsw, .port = p };
+
+	if (p->dp_slot < 0)
+		return;
+	exec_cmd(dp, &c);
+	/* It may also sit on the dead queue: take it off. */
+	g_mutex_lock(&dp->lock);
+	g_queue_remove(&dp->dead, p);
+	g_mutex_unlock(&dp->lock);
+}
+
+void vsw_dp_port_set_vlan(struct vsw_dp *dp, struct vsw_port *p,
+			  enum vsw_port_mode mode, uint16_t vlan,
+			  const uint64_t *allowed)
+{
+	struct dp_cmd c = { .type = CMD_PORT_VLAN, .port = p, .mode = mode,
+			    .vlan = vlan, .allowed = allowed };
+
+	exec_cmd(dp, &c);
+}
+
+void vsw_dp_port_set_offloads(struct vsw_dp *dp, struct vsw_port *p,
+			      unsigned offloads)
+{
+	struct dp_cmd c = { .type = CMD_PORT_OFFLOADS, .port = p,
+			    .offloads = offloads };
+
+	exec_cmd(dp, &c);
+}
+
+GArray *vsw_dp_mac_dump(struct vsw_dp *dp, struct vsw_dp_switch *s,
+			uint32_t *capacity, struct vsw_mac_stats *stats)
+{
+	struct dp_cmd c = { .type = CMD_MAC_DUMP, .sw = s };
+
+	/* Sized for a full table: the data path thread never reallocates it. */
+	c.dump = g_array_sized_new(FALSE, FALSE, sizeof(struct vsw_mac_dump),
+				   s->mt.capacity);
+	exec_cmd(dp, &c);
+	if (capacity)
+		*capacity = c.capacity;
+	if (stats)
+		*stats = c.mstats;
+	return c.dump;
+}
+
+int vsw_dp_notify_fd(struct vsw_dp *dp)
+{
+	return dp->notify_fd;
+}
+
+struct vsw_port *vsw_dp_take_dead(struct vsw_dp *dp)
+{
+	struct vsw_port *p;
+
+	eventfd_drain(dp->notify_fd);
+	g_mutex_lock(&dp->lock);
+	p = g_queue_pop_head(&dp->dead);
+	g_mutex_unlock(&dp->lock);
+	return p;
+}
+
+void vsw_dp_get_stats(struct vsw_dp *dp, struct vsw_dp_stats *st)
+{
+	g_mutex_lock(&dp->lock);
+	*st = dp->stats;
+	g_mutex_unlock(&dp->lock);
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * port.h - a switch port and the ops table every port type implements.
+ *
+ * Copyright (C) 2026 The vswitch authors
+ *
+ * A port type is one file (port-shm.c, port-slirp.c, ...) that fills a
+ * struct vsw_port_ops.  The data path calls the ops from its own thread;
+ * only @destroy runs on the control thread, after the data path has let
+ * go of the port.
+ *
+ * Rules for port types:
+ *   - No blocking call, no allocation, no unbounded loop in @rx/@tx/@flush.
+ *   - @rx hands every frame to vsw_dp_input() and consumes it afterwards;
+ *     the frame's bytes may live in memory a guest can write (shm): the
+ *     data path copies what it decides on before deciding.
+ *   - @tx copies the frame; it never keeps the pointers.  A full port
+ *     returns -ENOBUFS and the data path counts the drop on that port.
+ *   - Anything that makes no sense in a port's input (a ring index out of
+ *     range) makes @rx return -EPROTO: the data path stops serving the port
+ *     and the control plane resets it.  Other ports never notice.
+ */
+#ifndef VSWITCH_PORT_H
+#define VSWITCH_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vswitch/ring.h"
+#include "vswitch/vswitch.h"
+#include "fwd.h"
+
+struct vsw_dp;
+struct vsw_dp_switch;
+struct vsw_port;
+
+/**
+ * struct vsw_frame_in - a frame a port received, for vsw_dp_input().
+ * @data: the frame, Ethernet header first (may be shared memory)
+ * @len:  its length
+ * @vnet: private copy of its virtio-net header
+ */
+struct vsw_frame_in {
+	const uint8_t *data;
+	uint32_t len;
+	struct vsw_vnet_hdr vnet;
+};
+
+/**
+ * struct vsw_xmit - a frame to write into a port, in pieces.
+ * @eth:         14 private bytes: destination, source, ethertype
+ * @tci:         802.1Q tag to insert after the addresses, 0 for none
+ * @payload:     what follows the Ethernet header
+ * @payload_len: its length
+ * @vnet:        virtio-net header, offsets already fitted to the output
+ *
+ * The frame is eth[0..11], [0x8100 tci], eth[12..13], payload.
+ */
+struct vsw_xmit {
+	const uint8_t *eth;
+	uint16_t tci;
+	const uint8_t *payload;
+	uint32_t payload_len;
+	struct vsw_vnet_hdr vnet;
+};
+
+static inline uint32_t vsw_xmit_len(const struct vsw_xmit *x)
+{
+	return 14 + (x->tci ? 4 : 0) + x->payload_len;
+}
+
+/** vsw_xmit_write() - assemble @x into @dst (vsw_xmit_len() bytes). */
+static inline void vsw_xmit_write(uint8_t *dst, const struct vsw_xmit *x)
+{
+	__builtin_memcpy(dst, x->eth, 12);
+	dst += 12;
+	if (x->tci) {
+		dst[0] = 0x81;
+		dst[1] = 0x00;
+		dst[2] = (uint8_t)(x->tci >> 8);
+		dst[3] = (uint8_t)x->tci;
+		dst += 4;
+	}
+	dst[0] = x->eth[12];
+	dst[1] = x->eth[13];
+	__builtin_memcpy(dst + 2, x->payload, x->payload_len);
+}
+
+/**
+ * struct vsw_port_ops - what a port type implements.
+ * @kind:    short name shown by vswitchctl ("vm", "nat", ...)
+ * @rx:      take up to @budget frames from the port, each through
+ *           vsw_dp_input(); Return: frames taken, or -EPROTO
+ * @tx:      write one frame; Return: 0 or -ENOBUFS
+ * @flush:   publish written frames, wake the peer if it sleeps
+ * @arm:     the data path is about to sleep: ask for a wakeup on @wait_fd;
+ *           Return: true if input is already pending (do not sleep)
+ * @disarm:  the data path is awake again
+ * @destroy: free the port (control thread, after the data path let go)
+ */
+struct vsw_port_ops {
+	const char *kind;
+	int (*rx)(struct vsw_port *p, struct vsw_dp *dp, unsigned budget);
+	int (*tx)(struct vsw_port *p, const struct vsw_xmit *x);
+	void (*flush)(struct vsw_port *p);
+	bool (*arm)(struct vsw_port *p);
+	void (*disarm)(struct vsw_port *p);
+	void (*destroy)(struct vsw_port *p);
+};
+
+/**
+ * struct vsw_counters - per-port counters, written by the data path only.
+ *
+ * rx: frames the switch received from the port; tx: frames it delivered
+ * to the port.  The control thread reads them with vsw_ctr_read().
+ */
+struct vsw_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t resets;
+	uint64_t drops[VSW_DROP_MAX];
+};
+
+static inline void vsw_ctr_add(uint64_t *c, uint64_t n)
+{
+	/* Single writer: a relaxed load + store is an atomic increment here. */
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t vsw_ctr_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/**
+ * struct vsw_port - one port of a switch.
+ * @ops:      its type
+ * @fwd:      what forwarding needs (index, mode, VLAN); the data path's copy
+ * @offloads: VSW_OFFLOAD_* the port can receive (data path's copy)
+ * @wait_fd:  fd the data path polls while asleep, or -1
+ * @dsw:      the data path switch it belongs to
+ * @ctr:      counters
+ * @dirty:    has written, unpublished frames (data path)
+ * @dead:     no longer served (data path); the control plane resets it
+ * @dp_slot:  index in the data path's port array (data path)
+ * @name:     port name
+ * @mac:      MAC the client announced, "" if none
+ * @priv:     the port type's state
+ */
+struct vsw_port {
+	const struct vsw_port_ops *ops;
+	struct vsw_fwd_port fwd;
+	unsigned offloads;
+	int wait_fd;
+	struct vsw_dp_switch *dsw;
+	struct vsw_counters ctr;
+	bool dirty;
+	bool dead;
+	int dp_slot;
+	char name[VSW_NAME_MAX + 1];
+	char mac[18];
+	void *priv;
+};
+
+/**
+ * vsw_dp_input() - forward one frame received on @in (data path thread).
+ * Counts it, decides, writes it to every egress port (segmenting or
+ * checksumming for ports without offloads), counts drops.
+ */
+void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
+		  const struct vsw_frame_in *f);
+
+#endif /* VSWITCH_PORT_H */
