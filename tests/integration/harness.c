@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * harness.c - start vswitchd and vsw-peer processes for integration tests.
+ *
+ * Copyright (C) 2026 The vswitch authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "harness.h"
+
+#define WAIT_MS		5000	/* bound on any start-up or reply */
+
+static char *vswitchd_bin;
+static char *peer_bin;
+
+static gint64 now_ms(void)
+{
+	return g_get_monotonic_time() / 1000;
+}
+
+void harness_init(int *argc, char ***argv)
+{
+	const char *b = g_getenv("VSWITCH_BUILD_DIR");
+
+	g_test_init(argc, argv, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!b)
+		b = BUILD_DIR;
+	vswitchd_bin = g_build_filename(b, "net-backend", "daemon", "vswitchd", NULL);
+	peer_bin = g_build_filename(b, "tests", "vsw-peer", NULL);
+}
+
+static bool wait_exit(GPid pid, int ms)
+{
+	gint64 end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return true;
+		g_usleep(5000);
+	}
+	return false;
+}
+
+static bool sock_ready(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void spawn_daemon(struct daemon *d, const char *const *extra)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GError) err = NULL;
+	gint64 end;
+	int logfd;
+
+	g_ptr_array_add(argv, vswitchd_bin);
+	g_ptr_array_add(argv, "--socket");
+	g_ptr_array_add(argv, d->sock);
+	g_ptr_array_add(argv, "--state-dir");
+	g_ptr_array_add(argv, d->state);
+	for (; extra && *extra; extra++)
+		g_ptr_array_add(argv, (char *)*extra);
+	g_ptr_array_add(argv, NULL);
+	logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	g_assert_cmpint(logfd, >=, 0);
+	g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL,
+					     G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+					     &d->pid, -1, logfd, logfd, &err));
+	close(logfd);
+	end = now_ms() + WAIT_MS;
+	while (!sock_ready(d->sock)) {
+		if (now_ms() > end || waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+			g_autofree char *log = NULL;
+
+			g_file_get_contents(d->log, &log, NULL, NULL);
+			g_error("vswitchd did not start: %s", log ? log : "");
+		}
+		g_usleep(5000);
+	}
+}
+
+void daemon_start(struct daemon *d, const char *const *extra)
+{
+	memset(d, 0, sizeof(*d));
+	d->dir = g_dir_make_tmp("vsw-test-XXXXXX", NULL);
+	g_assert_nonnull(d->dir);
+	d->sock = g_build_filename(d->dir, "vswitchd.sock", NULL);
+	d->state = g_build_filename(d->dir, "state", NULL);
+	d->log = g_build_filename(d->dir, "vswitchd.log", NULL);
+	spawn_daemon(d, extra);
+}
+
+void daemon_stop(struct daemon *d)
+{
+	if (!d->pid)
+		return;
+	kill(d->pid, SIGTERM);
+	if (!wait_exit(d->pid, WAIT_MS)) {
+		kill(d->pid, SIGKILL);
+		wait_exit(d->pid, WAIT_MS);
+	}
+	d->pid = 0;
+}
+
+void daemon_restart(struct daemon *d, const char *const *extra)
+{
+	daemon_stop(d);
+	spawn_daemon(d, extra);
+}
+
+bool daemon_alive(struct daemon *d)
+{
+	return d->pid && waitpid(d->pid, NULL, WNOHANG) == 0;
+}
+
+void daemon_cleanup(struct daemon *d)
+{
+	g_autofree char *cmd = NULL;
+
+	daemon_stop(d);
+	if (g_getenv("VSWITCH_KEEP_LOGS")) {
+		g_test_message("logs kept in %s", d->dir);
+	} else {
+		g_unlink(d->log);
+		g_unlink(d->sock);
+		cmd = g_build_filename(d->state, "vswitchd.conf", NULL);
+		g_unlink(cmd);
+		g_rmdir(d->state);
+		g_rmdir(d->dir);
+	}
+	g_free(d->dir);
+	g_free(d->sock);
+	g_free(d->state);
+	g_free(d->log);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ------------------------------------------------------------------ */
+
+static int ctl_connect(struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	g_strlcpy(sa.sun_path, d->sock, sizeof(sa.sun_path));
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	return fd;
+}
+
+/* Read one line (bounded); NULL on EOF or timeout. */
+static char *read_line(int fd, GString *buf, int ms)
+{
+	gint64 end = now_ms() + ms;
+
+	for (;;) {
+		char *nl = memchr(buf->str, '\n', buf->len);
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		char tmp[65536];
+		ssize_t n;
+		int left;
+
+		if (nl) {
+			char *line = g_strndup(buf->str, (gsize)(nl - buf->str));
+
+			g_string_erase(buf, 0, nl - buf->str + 1);
+			return line;
+		}
+		left = (int)(end - now_ms());
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return NULL;
+		n = read(fd, tmp, sizeof(tmp));
+		if (n <= 0)
+			return NULL;
+		g_string_append_len(buf, tmp, n);
+	}
+}
+
+char *ctl_raw(struct daemon *d, const char *bytes, size_t len)
+{
+	g_autoptr(GString) buf = g_string_new(NULL);
+	g_autofree char *greeting = NULL;
+	int fd = ctl_connect(d);
+	size_t off = 0;
+	char *line;
+
+	greeting = read_line(fd, buf, WAIT_MS);
+	g_assert_nonnull(greeting);
+	while (off < len) {
+		ssize_t n = send(fd, bytes + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	line = read_line(fd, buf, WAIT_MS);
+	close(fd);
+	return line;
+}
+
+JsonNode *ctl(struct daemon *d, const char *execute, const char *args_json)
+{
+	g_autofree char *req = g_strdup_printf("{\"execute\":\"%s\",\"arguments\":%s}\n",
+					       execute, args_json ? args_json : "{}");
+	g_autofree char *line = ctl_raw(d, req, strlen(req));
+	JsonNode *n;
+
+	g_assert_nonnull(line);
+	n = json_from_string(line, NULL);
+	g_assert_nonnull(n);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(n));
+	return n;
+}
+
+JsonNode *ctl_ok(struct daemon *d, const char *execute, const char *args_json)
+{
+	g_autoptr(JsonNode) n = ctl(d, execute, args_json);
+	JsonObject *o = json_node_get_object(n);
+
+	if (!json_object_has_member(o, "return")) {
+		g_autofree char *s = json_to_string(n, FALSE);
+
+		g_error("%s %s failed: %s", execute, args_json ? args_json : "", s);
+	}
+	return json_node_copy(json_object_get_member(o, "return"));
+}
+
+char *ctl_err(struct daemon *d, const char *execute, const char *args_json,
+	      char **desc)
+{
+	g_autoptr(JsonNode) n = ctl(d, execute, args_json);
+	JsonObject *o = json_node_get_object(n);
+	JsonObject *e;
+
+	if (!json_object_has_member(o, "error")) {
+		g_autofree char *s = json_to_string(n, FALSE);
+
+		g_error("%s %s should have failed: %s", execute, args_json ? args_json : "", s);
+	}
+	e = json_object_get_object_member(o, "error");
+	if (desc)
+		*desc = g_strdup(json_object_get_string_member(e, "desc"));
+	return g_strdup(json_object_get_string_member(e, "class"));
+}
+
+gint64 port_counter(struct daemon *d, const char *sw, const char *port,
+		    const char *counter)
+{
+	g_autofree char *args = g_strdup_printf("{\"switch\":\"%s\"}", sw);
+	g_autoptr(JsonNode) r = ctl_ok(d, "port-list", args);
+	JsonArray *ports = json_object_get_array_member(json_node_get_object(r), "ports");
+
+	for (guint i = 0; i < json_array_get_length(ports); i++) {
+		JsonObject *p = json_array_get_object_element(ports, i);
+
+		if (strcmp(json_object_get_string_member(p, "name"), port))
+			continue;
+		if (g_str_has_prefix(counter, "drops."))
+			return json_object_get_int_member(
+				json_object_get_object_member(p, "drops"), counter + 6);
+		return json_object_get_int_member(p, counter);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+
+bool peer_start(struct peer *p, struct daemon *d, const char *sw,
+		const char *port, int vlan, char **error)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *vlan_s = g_strdup_printf("%d", vlan);
+	g_autofree char *line = NULL;
+	const char *argv[12];
+	int i = 0;
+
+	memset(p, 0, sizeof(*p));
+	argv[i++] = peer_bin;
+	argv[i++] = "--socket";
+	argv[i++] = d->sock;
+	argv[i++] = "--switch";
+	argv[i++] = sw;
+	if (port) {
+		argv[i++] = "--port";
+		argv[i++] = port;
+	}
+	argv[i++] = "--vlan";
+	argv[i++] = vlan_s;
+	argv[i] = NULL;
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+					       G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+					       &p->pid, &p->in, &p->out, NULL, &err));
+	p->buf = g_string_new(NULL);
+	line = read_line(p->out, p->buf, WAIT_MS);
+	g_assert_nonnull(line);
+	if (g_str_has_prefix(line, "attached ")) {
+		g_auto(GStrv) f = g_strsplit(line, " ", 3);
+
+		p->name = g_strdup(f[1]);
+		p->vlan = atoi(f[2]);
+		return true;
+	}
+	if (error)
+		*error = g_strdup(line);
+	peer_stop(p);
+	return false;
+}
+
+char *peer_cmd(struct peer *p, const char *fmt, ...)
+{
+	g_autofree char *cmd = NULL;
+	va_list ap;
+	size_t off = 0, len;
+	char *line;
+
+	va_start(ap, fmt);
+	cmd = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	len = strlen(cmd);
+	while (off < len) {
+		ssize_t n = write(p->in, cmd + off, len - off);
+
+		g_assert_cmpint(n, >, 0);
+		off += (size_t)n;
+	}
+	g_assert_cmpint(write(p->in, "\n", 1), ==, 1);
+	/* Commands carry their own timeouts (at most a few seconds). */
+	line = read_line(p->out, p->buf, 30000);
+	g_assert_nonnull(line);
+	return line;
+}
+
+void peer_stop(struct peer *p)
+{
+	if (!p->pid)
+		return;
+	if (p->in >= 0 && write(p->in, "quit\n", 5) < 0)
+		kill(p->pid, SIGTERM);
+	close(p->in);
+	close(p->out);
+	if (!wait_exit(p->pid, WAIT_MS)) {
+		kill(p->pid, SIGKILL);
+		wait_exit(p->pid, WAIT_MS);
+	}
+	p->pid = 0;
+	if (p->buf)
+		g_string_free(p->buf, TRUE);
+	p->buf = NULL;
+	g_free(p->name);
+	p->name = NULL;
+}
+
+void peer_kill(struct peer *p)
+{
+	kill(p->pid, SIGKILL);
+	wait_exit(p->pid, WAIT_MS);
+	close(p->in);
+	close(p->out);
+	p->pid = 0;
+	g_string_free(p->buf, TRUE);
+	p->buf = NULL;
+	g_free(p->name);
+	p->name = NULL;
+}
+
+char *frame_hex(const uint8_t dst[6], const uint8_t src[6], uint16_t type,
+		const char *payload)
+{
+	GString *s = g_string_new(NULL);
+
+	for (int i = 0; i < 6; i++)
+		g_string_append_printf(s, "%02x", dst[i]);
+	for (int i = 0; i < 6; i++)
+		g_string_append_printf(s, "%02x", src[i]);
+	g_string_append_printf(s, "%04x", type);
+	for (const char *c = payload; *c; c++)
+		g_string_append_printf(s, "%02x", (uint8_t)*c);
+	/* Pad to the Ethernet minimum, like a NIC would. */
+	while (s->len < 2 * 60)
+		g_string_append(s, "00");
+	return g_string_free(s, FALSE);
+}
+
+void peer_send(struct peer *p, const char *hex)
+{
+	g_autofree char *r = peer_cmd(p, "send %s", hex);
+
+	g_assert_cmpstr(r, ==, "ok");
+}
+
+char *peer_recv(struct peer *p, int ms)
+{
+	char *r = peer_cmd(p, "recv %d", ms);
+
+	if (g_str_has_prefix(r, "frame ")) {
+		char *hex = g_strdup(r + 6);
+
+		g_free(r);
+		return hex;
+	}
+	g_assert_cmpstr(r, ==, "none");
+	g_free(r);
+	return NULL;
+}

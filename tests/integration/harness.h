@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * harness.h - run a real vswitchd and real client processes from a gtest.
+ *
+ * Copyright (C) 2026 The vswitch authors
+ *
+ * A test starts vswitchd (the real binary) on a private socket and state
+ * directory, talks to it over the control protocol, and starts vsw-peer
+ * processes (real libvswitch clients) that it drives line by line.  Every
+ * wait is bounded; only processes started here are killed, by PID.
+ */
+#ifndef VSWITCH_TEST_HARNESS_H
+#define VSWITCH_TEST_HARNESS_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct daemon {
+	GPid pid;
+	char *dir;		/* temporary: socket and state live here */
+	char *sock;
+	char *state;
+	char *log;
+};
+
+struct peer {
+	GPid pid;
+	int in;			/* we write commands */
+	int out;		/* we read replies */
+	GString *buf;
+	char *name;		/* port name the daemon gave */
+	int vlan;
+};
+
+/* Paths of the binaries under test (set from the environment or defaults). */
+void harness_init(int *argc, char ***argv);
+
+/** daemon_start() - start vswitchd with @extra_args (NULL-terminated or NULL). */
+void daemon_start(struct daemon *d, const char *const *extra_args);
+/** daemon_restart() - stop it and start it again on the same state. */
+void daemon_restart(struct daemon *d, const char *const *extra_args);
+/** daemon_stop() - SIGTERM, wait (bounded), SIGKILL if needed; keep the dir. */
+void daemon_stop(struct daemon *d);
+/** daemon_cleanup() - stop and remove the directory. */
+void daemon_cleanup(struct daemon *d);
+/** daemon_alive() - true if the process still runs. */
+bool daemon_alive(struct daemon *d);
+
+/**
+ * ctl() - one request on a fresh connection.
+ * Return: the reply object (json_node_unref it).
+ */
+JsonNode *ctl(struct daemon *d, const char *execute, const char *args_json);
+/** ctl_ok() - ctl() that must succeed; Return: the "return" member (copy). */
+JsonNode *ctl_ok(struct daemon *d, const char *execute, const char *args_json);
+/** ctl_err() - ctl() that must fail; Return: the error class (g_free it). */
+char *ctl_err(struct daemon *d, const char *execute, const char *args_json,
+	      char **desc);
+/** ctl_raw() - send raw bytes, read one reply line (bounded); NULL on EOF. */
+char *ctl_raw(struct daemon *d, const char *bytes, size_t len);
+
+/** port_counter() - a port's counter ("rx-packets", or "drops.runt"). */
+gint64 port_counter(struct daemon *d, const char *sw, const char *port,
+		    const char *counter);
+
+/**
+ * peer_start() - a vsw-peer on @sw (port name and VLAN may be NULL/0).
+ * Return: true if it attached; otherwise *@error holds its message.
+ */
+bool peer_start(struct peer *p, struct daemon *d, const char *sw,
+		const char *port, int vlan, char **error);
+/** peer_cmd() - send one command line, return the reply line (g_free it). */
+char *peer_cmd(struct peer *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/** peer_stop() - quit, wait (bounded), kill if needed. */
+void peer_stop(struct peer *p);
+/** peer_kill() - SIGKILL, like a crashing client. */
+void peer_kill(struct peer *p);
+
+/* Frames. */
+/** frame_hex() - hex of a frame dst, src, ethertype, then @payload bytes. */
+char *frame_hex(const uint8_t dst[6], const uint8_t src[6], uint16_t type,
+		const char *payload);
+/** peer_send() - send and assert "ok". */
+void peer_send(struct peer *p, const char *hex);
+/** peer_recv() - receive within @ms; Return: hex or NULL (g_free it). */
+char *peer_recv(struct peer *p, int ms);
+
+#endif /* VSWITCH_TEST_HARNESS_H */
