@@ -274,8 +274,8 @@ void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 		if (!need) {
 			port_tx(dp, q, &x);
 		} else if (!tx_software(dp, q, &x, need)) {
+			/* Malformed for segmentation: other ports may still take it as is. */
 			vsw_ctr_add(&in->ctr.drops[VSW_DROP_BAD_OFFLOAD], 1);
-			return;
 		}
 	}
 }
