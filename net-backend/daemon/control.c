@@ -27,7 +27,7 @@
 #include "proto.h"
 #include "vswitchd.h"
 
-#define OUT_MAX		(1024 * 1024)	/* unsent replies before we give up */
+#define OUT_MAX		(1024 * 1024)	/* unread replies before we give up */
 
 struct vswd_conn {
 	struct vswd *d;
@@ -65,11 +65,6 @@ static void conn_flush(struct vswd_conn *c)
 			return;
 		}
 		g_string_erase(c->out, 0, n);
-	}
-	if (c->out->len > OUT_MAX) {
-		g_warning("client fd %d reads no replies: disconnecting it", c->fd);
-		c->closing = true;
-		return;
 	}
 	if (c->out->len && !c->out_src)
 		c->out_src = g_unix_fd_add(c->fd, G_IO_OUT, on_writable, c);
@@ -127,6 +122,12 @@ static void conn_send(struct vswd_conn *c, const char *line)
 			return;
 		}
 		line += n;
+	}
+	/* Replies to earlier requests still unread: the client reads no replies. */
+	if (c->out->len > OUT_MAX) {
+		g_warning("client fd %d reads no replies: disconnecting it", c->fd);
+		c->closing = true;
+		return;
 	}
 	g_string_append(c->out, line);
 	conn_flush(c);

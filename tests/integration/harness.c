@@ -43,16 +43,20 @@ void harness_init(int *argc, char ***argv)
 	peer_bin = g_build_filename(b, "tests", "vsw-peer", NULL);
 }
 
-static bool wait_exit(GPid pid, int ms)
+/* Wait (bounded) for @pid to exit; *@status gets its wait status. */
+static bool wait_exit(GPid pid, int ms, int *status)
 {
 	gint64 end = now_ms() + ms;
+	int st = 0;
 
 	while (now_ms() < end) {
-		int st;
 		pid_t r = waitpid(pid, &st, WNOHANG);
 
-		if (r == pid || (r < 0 && errno == ECHILD))
+		if (r == pid || (r < 0 && errno == ECHILD)) {
+			if (status)
+				*status = r == pid ? st : 0;
 			return true;
+		}
 		g_usleep(5000);
 	}
 	return false;
@@ -117,14 +121,24 @@ void daemon_start(struct daemon *d, const char *const *extra)
 
 void daemon_stop(struct daemon *d)
 {
+	int status = 0;
+
 	if (!d->pid)
 		return;
 	kill(d->pid, SIGTERM);
-	if (!wait_exit(d->pid, WAIT_MS)) {
+	if (!wait_exit(d->pid, WAIT_MS, &status)) {
 		kill(d->pid, SIGKILL);
-		wait_exit(d->pid, WAIT_MS);
+		wait_exit(d->pid, WAIT_MS, NULL);
+		g_error("vswitchd did not stop on SIGTERM (log: %s)", d->log);
 	}
 	d->pid = 0;
+	/* A clean exit also means no sanitizer report (ASan/LSan exit non-zero). */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		g_autofree char *log = NULL;
+
+		g_file_get_contents(d->log, &log, NULL, NULL);
+		g_error("vswitchd exited with status 0x%x: %s", status, log ? log : "");
+	}
 }
 
 void daemon_restart(struct daemon *d, const char *const *extra)
@@ -363,9 +377,9 @@ void peer_stop(struct peer *p)
 		kill(p->pid, SIGTERM);
 	close(p->in);
 	close(p->out);
-	if (!wait_exit(p->pid, WAIT_MS)) {
+	if (!wait_exit(p->pid, WAIT_MS, NULL)) {
 		kill(p->pid, SIGKILL);
-		wait_exit(p->pid, WAIT_MS);
+		wait_exit(p->pid, WAIT_MS, NULL);
 	}
 	p->pid = 0;
 	if (p->buf)
@@ -378,7 +392,7 @@ void peer_stop(struct peer *p)
 void peer_kill(struct peer *p)
 {
 	kill(p->pid, SIGKILL);
-	wait_exit(p->pid, WAIT_MS);
+	wait_exit(p->pid, WAIT_MS, NULL);
 	close(p->in);
 	close(p->out);
 	p->pid = 0;
