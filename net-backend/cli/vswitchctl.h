@@ -85,6 +85,7 @@ struct ctl_group {
 	X(port) \
 	X(mac) \
 	X(fdb) \
+	X(nat) \
 	X(version) \
 	X(raw)
 

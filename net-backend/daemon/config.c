@@ -61,9 +61,12 @@ static bool load_switch(struct vswd *d, GKeyFile *kf, const char *group,
 
 	if (!only_keys(kf, d->conf_path, group, keys, err))
 		return false;
-	type = g_key_file_get_string(kf, group, "type", NULL);
-	if (type && strcmp(type, "private"))
-		return bad(err, d->conf_path, group, "type must be 'private'");
+	if (g_key_file_has_key(kf, group, "type", NULL)) {
+		/* NULL here means a value that is not valid UTF-8. */
+		type = g_key_file_get_string(kf, group, "type", NULL);
+		if (!type || strcmp(type, "private"))
+			return bad(err, d->conf_path, group, "type must be 'private'");
+	}
 	if (!vsw_name_valid(name) || !g_ascii_strcasecmp(name, VSWD_DEFAULT_SWITCH))
 		return bad(err, d->conf_path, group, "invalid switch name");
 	if (g_hash_table_contains(d->switches, name))
@@ -113,7 +116,9 @@ static bool load(struct vswd *d, GKeyFile *kf, GError **err)
 		if (g_str_has_prefix(*g, "switch:")) {
 			if (!load_switch(d, kf, *g, err))
 				return false;
-		} else if (!g_str_has_prefix(*g, "port:")) {
+		} else if (!g_str_has_prefix(*g, "port:") &&
+			   /* NAT groups: vswd_nat_config_load() below */
+			   strcmp(*g, "nat") && !g_str_has_prefix(*g, "nat-forward:")) {
 			return bad(err, d->conf_path, *g, "unknown section");
 		}
 	}
@@ -130,7 +135,8 @@ static bool load(struct vswd *d, GKeyFile *kf, GError **err)
 				return bad(err, d->conf_path, *g, "no such switch");
 		}
 	}
-	return true;
+	/* The Default switch's NAT: [nat], [nat-forward:...] (nat.c). */
+	return vswd_nat_config_load(d, kf, err);
 }
 
 bool vswd_config_load(struct vswd *d, GError **err)
@@ -185,6 +191,8 @@ bool vswd_config_save(struct vswd *d, GError **err)
 				       GPOINTER_TO_INT(g_hash_table_lookup(d->vlan_overrides,
 									   names->pdata[i])) - 1);
 	}
+	/* The Default switch's NAT: [nat], [nat-forward:...] (nat.c). */
+	vswd_nat_config_save(d, kf);
 	g_key_file_set_comment(kf, NULL, NULL, CONF_HEADER, NULL);
 	data = g_key_file_to_data(kf, &len, NULL);
 	if (!g_file_set_contents_full(d->conf_path, data, (gssize)len,

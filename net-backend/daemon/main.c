@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 	if (!d.dp)
 		goto out;
 	if (!vswd_switch_add_default(&d, &err) || !vswd_config_load(&d, &err) ||
-	    !vswd_control_start(&d, &err))
+	    !vswd_nat_start(&d, &err) || !vswd_control_start(&d, &err))
 		goto out;
 	g_unix_signal_add(SIGINT, on_signal, &d);
 	g_unix_signal_add(SIGTERM, on_signal, &d);
@@ -135,6 +135,7 @@ out:
 	if (err)
 		fprintf(stderr, "vswitchd: %s\n", err->message);
 	vswd_control_stop(&d);
+	vswd_nat_stop(&d);
 	if (d.switches) {
 		GHashTableIter it;
 		gpointer v;

@@ -84,6 +84,26 @@ int vsw_port_slirp_add_fwd(struct vsw_port *p, bool udp, struct in_addr host_add
 int vsw_port_slirp_remove_fwd(struct vsw_port *p, bool udp,
 			      struct in_addr host_addr, uint16_t host_port);
 
+/**
+ * vsw_port_slirp_save_leases() - libslirp's DHCP lease table (and IP ID),
+ * as libslirp serializes it for migration.  Return: the bytes.
+ */
+GBytes *vsw_port_slirp_save_leases(struct vsw_port *p);
+
+/**
+ * vsw_port_slirp_load_leases() - restore a table from
+ * vsw_port_slirp_save_leases() of the same libslirp state @version.
+ * Anything but such a table is refused before libslirp sees it.
+ * Return: 0, or -EINVAL.
+ */
+int vsw_port_slirp_load_leases(struct vsw_port *p, int version, GBytes *b);
+
+/**
+ * vsw_port_slirp_on_lease() - call @fn(@data) on the control thread after
+ * libslirp sent a DHCP reply (its lease table may have changed).
+ */
+void vsw_port_slirp_on_lease(struct vsw_port *p, void (*fn)(void *data), void *data);
+
 /** vsw_port_slirp_get_stats() - a copy of @p's boundary counters. */
 void vsw_port_slirp_get_stats(struct vsw_port *p, struct vsw_slirp_stats *st);
 

@@ -156,6 +156,16 @@ struct vswd_command {
 
 #define ARGS(...) ((const char *const []){ __VA_ARGS__, NULL })
 
+/* nat.c: the Default switch's NAT (libslirp) */
+/** vswd_nat_config_load() - read [nat] and [nat-forward:...] of @kf (strictly). */
+bool vswd_nat_config_load(struct vswd *d, GKeyFile *kf, GError **err);
+/** vswd_nat_config_save() - write the NAT's groups into @kf. */
+void vswd_nat_config_save(struct vswd *d, GKeyFile *kf);
+/** vswd_nat_start() - attach the NAT port to the Default switch (after loading). */
+bool vswd_nat_start(struct vswd *d, GError **err);
+/** vswd_nat_stop() - detach and free the NAT; d->nat is NULL afterwards. */
+void vswd_nat_stop(struct vswd *d);
+
 /* Command tables (NULL-terminated) of the modules, besides control.c's. */
 extern const struct vswd_command vswd_nat_commands[];
 

@@ -1,0 +1,511 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-nat.sh - the Default switch's NAT (libslirp) with a kernel stack as the guest.
+#
+# Two network namespaces, nothing else:
+#   host   vswitchd runs here as an unprivileged user (nobody), so "the host"
+#          libslirp connects out from is this namespace: 127.0.0.1, and
+#          192.0.2.1 and 2001:db8::1 (documentation addresses, on its loopback:
+#          no interface, no route beyond), servers the test starts, a tiny DNS
+#          server that /etc/netns/<host>/resolv.conf points to.
+#   guest  vsw-tap attaches a port to the Default switch and bridges it to
+#          tap0 (with TSO, so the switch segments for libslirp): busybox
+#          udhcpc, ping, arping, nslookup and socat are the guest.
+# A third namespace holds a second guest: VM to VM, then on VLAN 5, where
+# it must not reach the NAT.
+#
+# Covers: rootless vswitchd, the Default switch's protections, DHCP
+# (10.0.2.15, gateway, DNS), ARP for the gateway, ping to the
+# gateway and beyond, TCP to the host's loopback via 10.0.2.2 and to another
+# address, bulk TCP both ways (checked by content), UDP, DNS over IPv4 and
+# IPv6, IPv6 SLAAC + ping + TCP, port forwards (TCP, UDP; 127.0.0.1 by
+# default; listed, removed, persisted across a daemon restart), malformed
+# frames counted and survived, VM to VM, VLAN isolation of the NAT,
+# vswitchctl's nat commands, a bad [nat] group stopping the daemon.
+#
+# Every wait is bounded; only PIDs started here are killed; the namespaces,
+# /etc/netns/<ns> and the temporary directory go in the EXIT trap.
+# Exit: 0 pass, 1 fail, 77 skip (not root).
+# Environment: VSWITCH_BUILD_DIR (default <repo>/build), VSWITCH_KEEP_LOGS.
+
+set -u
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: test-nat.sh needs root (network namespaces, TAP)"
+	exit 77
+fi
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=${VSWITCH_BUILD_DIR:-$repo/build}
+vswitchd=$build/net-backend/daemon/vswitchd
+vswtap=$build/tests/vsw-tap
+dns_py=$repo/tests/integration/nat-dns.py
+python=$(command -v /usr/bin/python3 || command -v python3)
+
+for f in "$vswitchd" "$vswtap"; do
+	if [ ! -x "$f" ]; then
+		echo "FAIL: $f is missing: build first (ninja -C $build)"
+		exit 1
+	fi
+done
+for t in ip socat busybox setpriv timeout "$python"; do
+	if ! command -v "$t" >/dev/null; then
+		echo "FAIL: $t is missing (packages: iproute2 socat busybox util-linux python3)"
+		exit 1
+	fi
+done
+
+HOST=vswnat-h-$$
+GUEST=vswnat-g-$$
+GUEST2=vswnat-v-$$
+USER_ID=65534			# nobody: vswitchd runs without privileges
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vswitch-nat.XXXXXX") || exit 1
+chmod 0755 "$tmp"
+sock=$tmp/run/vswitchd.sock
+state=$tmp/state
+pids=()				# everything started here, killed by PID
+netns_dirs=()			# /etc/netns/<ns> created here
+daemon_pid=
+failures=0
+checks=0
+
+log() { echo "test-nat: $*"; }
+
+stop_pid() {
+	local pid=$1 i=0
+
+	kill -TERM "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	local pid d
+
+	for pid in "${pids[@]}" $daemon_pid; do
+		stop_pid "$pid"
+	done
+	for d in "$HOST" "$GUEST" "$GUEST2"; do
+		ip netns del "$d" 2>/dev/null
+	done
+	for d in "${netns_dirs[@]}"; do
+		rm -rf "$d"
+	done
+	if [ -n "${VSWITCH_KEEP_LOGS:-}" ]; then
+		log "logs kept in $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() {
+	failures=$((failures + 1))
+	echo "FAIL: $*"
+	if [ -s "$tmp/out" ]; then sed 's/^/  out: /' "$tmp/out" | tail -15; fi
+}
+
+# check DESCRIPTION COMMAND...: run it (output in $tmp/out), count a failure.
+check() {
+	local what=$1
+
+	shift
+	checks=$((checks + 1))
+	if "$@" >"$tmp/out" 2>&1; then
+		echo "ok - $what"
+	else
+		fail "$what"
+	fi
+}
+
+# Wait up to $1 tenths of a second for "$2..." to succeed.
+wait_for() {
+	local tenths=$1 i
+
+	shift
+	for ((i = 0; i < tenths; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+in_host() { ip netns exec "$HOST" "$@"; }
+in_guest() { ip netns exec "$GUEST" "$@"; }
+
+# bg NS COMMAND...: start COMMAND in namespace NS in the background, remember its PID.
+bg() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$@" &
+	pids+=("$!")
+}
+
+# call JSON: one request on the control socket; prints the reply line.
+call() {
+	printf '%s\n' "$1" | timeout 10 socat -t5 - "UNIX-CONNECT:$sock" | sed -n 2p
+}
+
+# reply_ok JSON: the request succeeds.
+reply_ok() {
+	call "$1" | tee /dev/stderr | grep -q '^{"return"'
+}
+
+# reply_error JSON CLASS: the request fails with CLASS.
+reply_error() {
+	call "$1" | tee /dev/stderr | grep -q "^{\"error\":{\"class\":\"$2\""
+}
+
+# json_get JSON EXPR: evaluate Python EXPR on the reply's "return" as r.
+json_get() {
+	call "$1" | "$python" -c 'import json,sys; r=json.load(sys.stdin)["return"]; print(eval(sys.argv[1]))' "$2"
+}
+
+start_daemon() {
+	ip netns exec "$HOST" setpriv --reuid=$USER_ID --regid=$USER_ID --clear-groups \
+		env -i PATH=/usr/bin:/bin "$vswitchd" --socket "$sock" --state-dir "$state" \
+		>>"$tmp/vswitchd.log" 2>&1 &
+	daemon_pid=$!
+	wait_for 50 socat -u OPEN:/dev/null "UNIX-CONNECT:$sock"
+}
+
+stop_daemon() {
+	stop_pid "$daemon_pid"
+	daemon_pid=
+}
+
+on_exit_report() {
+	if [ "$failures" -gt 0 ]; then
+		echo "----- vswitchd log (last 30 lines)"
+		tail -30 "$tmp/vswitchd.log"
+	fi
+}
+
+# ---------------------------------------------------------------------
+# Namespaces
+# ---------------------------------------------------------------------
+
+for ns in "$HOST" "$GUEST" "$GUEST2"; do
+	mkdir -p "/etc/netns/$ns" || exit 1
+	netns_dirs+=("/etc/netns/$ns")
+	ip netns add "$ns" || exit 1
+	ip -n "$ns" link set lo up
+done
+# The host's resolver is the test's DNS server; the guests use the NAT's.
+printf 'nameserver 127.0.0.1\nnameserver ::1\n' >"/etc/netns/$HOST/resolv.conf"
+printf 'nameserver 10.0.2.3\n' >"/etc/netns/$GUEST/resolv.conf"
+printf 'nameserver 10.0.2.3\n' >"/etc/netns/$GUEST2/resolv.conf"
+# "Beyond the host": addresses of the host namespace other than loopback's.
+ip -n "$HOST" addr add 192.0.2.1/32 dev lo
+ip -n "$HOST" addr add 2001:db8::1/128 dev lo
+# libslirp pings through unprivileged ICMP sockets.
+in_host sysctl -q -w net.ipv4.ping_group_range="0 2147483647"
+
+mkdir -p "$tmp/run" "$state"
+chown "$USER_ID:$USER_ID" "$tmp/run" "$state"
+
+# Servers in the host namespace.
+bg "$HOST" "$python" "$dns_py" --listen 127.0.0.1 --port 53 --lifetime 600 \
+	--record www.vswitch.test=192.0.2.80 --record www.vswitch.test=2001:db8::80 \
+	--log "$tmp/dns.log"
+bg "$HOST" "$python" "$dns_py" --listen ::1 --port 53 --lifetime 600 \
+	--record www6.vswitch.test=2001:db8::86 --log "$tmp/dns6.log"
+bg "$HOST" socat TCP4-LISTEN:7001,bind=127.0.0.1,reuseaddr,fork EXEC:cat
+bg "$HOST" socat TCP4-LISTEN:7002,bind=192.0.2.1,reuseaddr,fork EXEC:cat
+bg "$HOST" socat UDP4-RECVFROM:7003,bind=192.0.2.1,fork EXEC:cat
+bg "$HOST" socat "TCP6-LISTEN:7004,bind=[::1],reuseaddr,fork" EXEC:cat
+bg "$HOST" socat "TCP6-LISTEN:7005,bind=[2001:db8::1],reuseaddr,fork" EXEC:cat
+
+# ---------------------------------------------------------------------
+# The daemon, rootless
+# ---------------------------------------------------------------------
+
+if ! start_daemon; then
+	echo "FAIL: vswitchd did not start"
+	cat "$tmp/vswitchd.log"
+	exit 1
+fi
+trap 'on_exit_report; cleanup' EXIT
+check "vswitchd runs unprivileged (uid $USER_ID)" \
+	grep -Eq "^Uid:[[:space:]]+${USER_ID}[[:space:]]+${USER_ID}" "/proc/$daemon_pid/status"
+check "the Default switch has a port of kind nat" \
+	sh -c "printf '%s\n' '{\"execute\":\"port-list\",\"arguments\":{\"switch\":\"Default\"}}' |
+	       timeout 10 socat -t5 - UNIX-CONNECT:$sock | grep -q '\"kind\":\"nat\"'"
+check "the Default switch cannot be removed" \
+	reply_error '{"execute":"switch-remove","arguments":{"name":"Default","force":true}}' PermissionDenied
+check "the Default switch cannot be renamed" \
+	reply_error '{"execute":"switch-rename","arguments":{"name":"Default","new-name":"x"}}' PermissionDenied
+check "the NAT port's VLAN cannot be changed" \
+	reply_error '{"execute":"port-set","arguments":{"switch":"Default","port":"nat","vlan":5}}' PermissionDenied
+
+# ---------------------------------------------------------------------
+# The guest
+# ---------------------------------------------------------------------
+
+cat >"$tmp/udhcpc.sh" <<'EOF'
+#!/bin/sh
+# udhcpc hook: configure the interface, record the lease.
+case "$1" in
+deconfig)
+	ip addr flush dev "$interface" scope global
+	;;
+bound|renew)
+	ip addr flush dev "$interface" scope global
+	ip addr add "$ip/$mask" dev "$interface"
+	ip route replace default via "$router" dev "$interface"
+	printf 'ip=%s\nmask=%s\nrouter=%s\ndns=%s\n' "$ip" "$mask" "$router" "$dns" >"$LEASE_FILE"
+	;;
+esac
+exit 0
+EOF
+chmod 0755 "$tmp/udhcpc.sh"
+
+bg "$GUEST" "$vswtap" --socket "$sock" --switch Default --port guest1 --tap tap0 \
+	--mac 52:54:00:12:34:56 --offload --reconnect --ready-file "$tmp/guest1.ready"
+if ! wait_for 50 test -e "$tmp/guest1.ready"; then
+	echo "FAIL: vsw-tap did not attach"
+	exit 1
+fi
+in_guest sysctl -q -w net.ipv6.conf.tap0.accept_dad=0
+in_guest ip link set tap0 address 52:54:00:12:34:56 up
+
+check "DHCP: discover/offer/request/ack" \
+	in_guest env LEASE_FILE="$tmp/lease" timeout 20 \
+	busybox udhcpc -i tap0 -f -q -n -t 5 -T 2 -s "$tmp/udhcpc.sh"
+check "DHCP lease is 10.0.2.15/24 via 10.0.2.2, DNS 10.0.2.3" \
+	grep -qx 'ip=10.0.2.15' "$tmp/lease"
+check "DHCP lease details" \
+	sh -c "grep -qx 'mask=24' $tmp/lease && grep -qx 'router=10.0.2.2' $tmp/lease &&
+	       grep -q '^dns=10.0.2.3' $tmp/lease"
+check "ARP: the gateway answers as 52:55:0a:00:02:02" \
+	sh -c "ip netns exec $GUEST timeout 10 busybox arping -c 1 -w 3 -I tap0 10.0.2.2 |
+	       grep -qi '52:55:0a:00:02:02'"
+check "ICMP: ping the gateway" in_guest timeout 10 busybox ping -c 2 -W 3 10.0.2.2
+check "ICMP: ping beyond (192.0.2.1 in the host)" \
+	in_guest timeout 10 busybox ping -c 2 -W 3 192.0.2.1
+
+check "TCP: host loopback through 10.0.2.2" \
+	sh -c "echo hello-loopback | ip netns exec $GUEST timeout 10 socat -t3 - TCP4:10.0.2.2:7001 |
+	       grep -qx hello-loopback"
+check "TCP: an address of the host (192.0.2.1)" \
+	sh -c "echo hello-dummy | ip netns exec $GUEST timeout 10 socat -t3 - TCP4:192.0.2.1:7002 |
+	       grep -qx hello-dummy"
+check "UDP: echo from 192.0.2.1" \
+	sh -c "echo hello-udp | ip netns exec $GUEST timeout 10 socat -T3 - UDP4:192.0.2.1:7003 |
+	       grep -qx hello-udp"
+
+# Bulk transfers: the guest's TSO frames are segmented by the switch for
+# libslirp; content is compared, and the rate is printed for information.
+head -c $((32 * 1024 * 1024)) /dev/urandom >"$tmp/blob"
+bg "$HOST" socat -u TCP4-LISTEN:7010,bind=192.0.2.1,reuseaddr "OPEN:$tmp/up,creat,trunc"
+up_pid=${pids[-1]}
+wait_for 30 in_host sh -c 'ss -ltn | grep -q 192.0.2.1:7010'
+t0=$(date +%s.%N)
+check "TCP bulk guest -> host (32 MiB)" \
+	in_guest timeout 60 socat -u "OPEN:$tmp/blob" TCP4:192.0.2.1:7010
+t1=$(date +%s.%N)
+wait "$up_pid" 2>/dev/null
+check "TCP bulk guest -> host: content" cmp "$tmp/blob" "$tmp/up"
+log "guest -> host: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 32 * 8 / (b - a) }') Mbit/s"
+bg "$HOST" socat -u "OPEN:$tmp/blob" TCP4-LISTEN:7011,bind=192.0.2.1,reuseaddr
+down_pid=${pids[-1]}
+wait_for 30 in_host sh -c 'ss -ltn | grep -q 192.0.2.1:7011'
+t0=$(date +%s.%N)
+check "TCP bulk host -> guest (32 MiB)" \
+	in_guest timeout 60 socat -u TCP4:192.0.2.1:7011 "OPEN:$tmp/down,creat,trunc"
+t1=$(date +%s.%N)
+wait "$down_pid" 2>/dev/null
+check "TCP bulk host -> guest: content" cmp "$tmp/blob" "$tmp/down"
+log "host -> guest: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 32 * 8 / (b - a) }') Mbit/s"
+
+check "DNS: a name the host's resolver serves, via 10.0.2.3" \
+	sh -c "ip netns exec $GUEST timeout 10 busybox nslookup www.vswitch.test 10.0.2.3 |
+	       grep -q 192.0.2.80"
+check "DNS: the guest's resolver (glibc) through the NAT" \
+	sh -c "ip netns exec $GUEST timeout 10 getent ahostsv4 www.vswitch.test | grep -q 192.0.2.80"
+check "DNS: an unknown name is NXDOMAIN, not a timeout" \
+	sh -c "! ip netns exec $GUEST timeout 10 getent ahostsv4 nowhere.vswitch.test"
+
+# IPv6: router advertisement, SLAAC in fec0::/64, the host at fec0::2.
+check "IPv6: SLAAC address in fec0::/64" \
+	wait_for 100 sh -c "ip -n $GUEST -6 addr show dev tap0 | grep -q 'inet6 fec0::'"
+check "IPv6: ping the gateway fec0::2" in_guest timeout 10 busybox ping6 -c 2 -W 3 fec0::2
+check "IPv6: TCP to the host's ::1 through fec0::2" \
+	sh -c "echo hello-v6 | ip netns exec $GUEST timeout 10 socat -t3 - 'TCP6:[fec0::2]:7004' |
+	       grep -qx hello-v6"
+check "IPv6: TCP beyond (2001:db8::1)" \
+	sh -c "echo hello-v6-beyond | ip netns exec $GUEST timeout 10 socat -t3 - 'TCP6:[2001:db8::1]:7005' |
+	       grep -qx hello-v6-beyond"
+check "IPv6: DNS via fec0::3" \
+	sh -c "ip netns exec $GUEST timeout 10 busybox nslookup www6.vswitch.test fec0::3 |
+	       grep -q 2001:db8::86"
+
+# ---------------------------------------------------------------------
+# Port forwards
+# ---------------------------------------------------------------------
+
+bg "$GUEST" socat TCP4-LISTEN:8000,bind=10.0.2.15,reuseaddr,fork EXEC:cat
+bg "$GUEST" socat UDP4-RECVFROM:8001,bind=10.0.2.15,fork EXEC:cat
+wait_for 30 in_guest sh -c 'ss -ltn | grep -q 10.0.2.15:8000'
+check "forward add: tcp 18000 -> 10.0.2.15:8000 (default address)" \
+	reply_ok '{"execute":"nat-forward-add","arguments":{"proto":"tcp","host-port":18000,"guest-addr":"10.0.2.15","guest-port":8000}}'
+check "forward add: tcp 192.0.2.1:18001 -> 10.0.2.15:8000" \
+	reply_ok '{"execute":"nat-forward-add","arguments":{"proto":"tcp","host-addr":"192.0.2.1","host-port":18001,"guest-addr":"10.0.2.15","guest-port":8000}}'
+check "forward add: udp 18002 -> 10.0.2.15:8001" \
+	reply_ok '{"execute":"nat-forward-add","arguments":{"proto":"udp","host-port":18002,"guest-addr":"10.0.2.15","guest-port":8001}}'
+check "forward add: a duplicate is refused" \
+	reply_error '{"execute":"nat-forward-add","arguments":{"proto":"tcp","host-port":18000,"guest-addr":"10.0.2.15","guest-port":9}}' AlreadyExists
+check "forward add: a guest outside the subnet is refused" \
+	reply_error '{"execute":"nat-forward-add","arguments":{"proto":"tcp","host-port":18003,"guest-addr":"192.0.2.9","guest-port":9}}' InvalidArgument
+check "forward add: port 80 needs privileges the daemon lacks" \
+	reply_error '{"execute":"nat-forward-add","arguments":{"proto":"tcp","host-port":80,"guest-addr":"10.0.2.15","guest-port":80}}' PermissionDenied
+check "forward list: three active forwards" \
+	test "$(json_get '{"execute":"nat-forward-list"}' 'sum(f["active"] for f in r["forwards"])')" = 3
+check "forward: tcp 127.0.0.1:18000 reaches the guest" \
+	sh -c "echo hello-fwd | ip netns exec $HOST timeout 10 socat -t3 - TCP4:127.0.0.1:18000 |
+	       grep -qx hello-fwd"
+check "forward: it listens on 127.0.0.1 only" \
+	sh -c "ip netns exec $HOST ss -ltn | grep -q ' 127.0.0.1:18000 ' &&
+	       ! ip netns exec $HOST ss -ltn | grep -Eq '(0.0.0.0|\\*|192.0.2.1):18000 '"
+check "forward: 192.0.2.1:18000 is refused" \
+	sh -c "! echo x | ip netns exec $HOST timeout 10 socat -t2 - TCP4:192.0.2.1:18000"
+check "forward: tcp 192.0.2.1:18001 reaches the guest" \
+	sh -c "echo hello-fwd2 | ip netns exec $HOST timeout 10 socat -t3 - TCP4:192.0.2.1:18001 |
+	       grep -qx hello-fwd2"
+check "forward: udp 127.0.0.1:18002 reaches the guest" \
+	sh -c "echo hello-udp-fwd | ip netns exec $HOST timeout 10 socat -T3 - UDP4:127.0.0.1:18002 |
+	       grep -qx hello-udp-fwd"
+check "forward: saved in the state file" \
+	grep -qx '\[nat-forward:tcp:127.0.0.1:18000\]' "$state/vswitchd.conf"
+check "forward remove: udp 18002" \
+	reply_ok '{"execute":"nat-forward-remove","arguments":{"proto":"udp","host-port":18002}}'
+check "forward remove: an unknown forward is NotFound" \
+	reply_error '{"execute":"nat-forward-remove","arguments":{"proto":"udp","host-port":18002}}' NotFound
+
+# vswitchctl, when built: the same through the CLI.
+vswitchctl=$build/net-backend/cli/vswitchctl
+if [ -x "$vswitchctl" ]; then
+	check "vswitchctl nat forward add tcp 18004 10.0.2.15:8000" \
+		"$vswitchctl" -s "$sock" nat forward add tcp 18004 10.0.2.15:8000
+	check "vswitchctl nat forward list" \
+		sh -c "$vswitchctl -s $sock nat forward list | grep -Eq '^tcp +127.0.0.1:18004 +10.0.2.15:8000 +active'"
+	check "vswitchctl: forward reaches the guest" \
+		sh -c "echo hello-cli | ip netns exec $HOST timeout 10 socat -t3 - TCP4:127.0.0.1:18004 |
+		       grep -qx hello-cli"
+	check "vswitchctl nat forward remove tcp 127.0.0.1:18004" \
+		"$vswitchctl" -s "$sock" nat forward remove tcp 127.0.0.1:18004
+	check "vswitchctl nat show" sh -c "$vswitchctl -s $sock nat show | grep -q '^subnet: *10.0.2.0/24'"
+else
+	log "vswitchctl not built: CLI checks skipped"
+fi
+
+show=$(call '{"execute":"nat-show"}')
+log "nat-show: $show"
+check "counters: frames went both ways, none lost to a full ring" \
+	"$python" -c 'import json,sys; c=json.loads(sys.argv[1])["return"]["counters"]
+assert c["to-nat"] > 1000 and c["from-nat"] > 1000, c
+assert c["from-nat-ring-full"] == 0 and c["from-nat-bad-size"] == 0, c' "$show"
+
+# Persistence: restart the daemon; vsw-tap re-attaches by itself.
+stop_daemon
+rm -f "$tmp/guest1.ready"
+check "daemon restarts with its forwards" start_daemon
+check "guest re-attaches" wait_for 100 test -e "$tmp/guest1.ready"
+check "forwards after restart: tcp 18000 and 192.0.2.1:18001, no udp 18002" \
+	test "$(json_get '{"execute":"nat-forward-list"}' \
+		'",".join("%s:%s:%d" % (f["proto"], f["host-addr"], f["host-port"]) for f in r["forwards"] if f["active"])')" \
+	= "tcp:127.0.0.1:18000,tcp:192.0.2.1:18001"
+check "forward after restart reaches the guest" \
+	wait_for 50 sh -c "echo hello-again | ip netns exec $HOST timeout 5 socat -t3 - TCP4:127.0.0.1:18000 |
+	       grep -qx hello-again"
+check "forward remove: tcp 18000" \
+	reply_ok '{"execute":"nat-forward-remove","arguments":{"proto":"tcp","host-port":18000}}'
+check "forward removed: 127.0.0.1:18000 is refused" \
+	sh -c "! echo x | ip netns exec $HOST timeout 10 socat -t2 - TCP4:127.0.0.1:18000"
+check "forward removed: gone from the state file" \
+	sh -c "! grep -q 'nat-forward:tcp:127.0.0.1:18000' $state/vswitchd.conf"
+
+# ---------------------------------------------------------------------
+# Malformed frames, VLAN isolation
+# ---------------------------------------------------------------------
+
+cat >"$tmp/inject.py" <<'EOF'
+# Send malformed and random frames at the NAT's MAC from tap0.
+import os, random, socket, struct
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("tap0", 0))
+eth = bytes.fromhex("52550a000202" "525400123456")
+frames = [
+    eth + b"\x08\x00" + bytes([0x45, 0, 0x03, 0xe8]) + bytes(40),       # IPv4 total length > frame
+    eth + b"\x08\x00" + bytes([0x43]) + bytes(40),                      # IHL 3
+    eth + b"\x08\x00" + bytes([0x65]) + bytes(40),                      # version 6 in IPv4
+    eth + b"\x86\xdd" + bytes([0x60, 0, 0, 0, 0x10, 0, 17, 64]) + bytes(36),  # IPv6 payload > frame
+    eth + b"\x08\x06" + bytes(10),                                      # truncated ARP
+]
+random.seed(1)
+for _ in range(500):
+    et = random.choice([b"\x08\x00", b"\x86\xdd", b"\x08\x06"])
+    frames.append(eth + et + os.urandom(random.randint(0, 1500)))
+for f in frames:
+    s.send(f)
+EOF
+before=$(json_get '{"execute":"nat-show"}' 'r["counters"]["to-nat-malformed"]')
+check "inject malformed and random frames" in_guest timeout 20 "$python" "$tmp/inject.py"
+check "malformed frames are counted" \
+	wait_for 30 sh -c "test \$(printf '%s\n' '{\"execute\":\"nat-show\"}' |
+	       timeout 5 socat -t3 - UNIX-CONNECT:$sock | sed -n 2p |
+	       $python -c 'import json,sys; print(json.load(sys.stdin)[\"return\"][\"counters\"][\"to-nat-malformed\"])') -ge $((before + 5))"
+check "the daemon survived" kill -0 "$daemon_pid"
+check "the NAT still works after garbage (DNS)" \
+	sh -c "ip netns exec $GUEST timeout 10 busybox nslookup www.vswitch.test 10.0.2.3 |
+	       grep -q 192.0.2.80"
+
+# A second guest: VM-to-VM through the switch, then moved to VLAN 5,
+# where the NAT (an untagged port) no longer answers.
+bg "$GUEST2" "$vswtap" --socket "$sock" --switch Default --port guest2 --tap tap0 \
+	--mac 52:54:00:00:00:02 --ready-file "$tmp/guest2.ready"
+wait_for 50 test -e "$tmp/guest2.ready"
+ip -n "$GUEST2" link set tap0 address 52:54:00:00:00:02 up
+check "second guest: DHCP gives 10.0.2.16, not the address guest 1 kept across the restart" \
+	sh -c "ip netns exec $GUEST2 env LEASE_FILE=$tmp/lease2 timeout 20 \
+	       busybox udhcpc -i tap0 -f -q -n -t 5 -T 2 -s $tmp/udhcpc.sh &&
+	       grep -qx 'ip=10.0.2.16' $tmp/lease2"
+check "VM to VM on the Default switch: ping 10.0.2.15" \
+	ip netns exec "$GUEST2" timeout 10 busybox ping -c 2 -W 3 10.0.2.15
+check "port-set: second guest to VLAN 5" \
+	reply_ok '{"execute":"port-set","arguments":{"switch":"Default","port":"guest2","vlan":5}}'
+check "VLAN 5: no DHCP offer (only untagged ports reach the NAT)" \
+	sh -c "! ip netns exec $GUEST2 env LEASE_FILE=$tmp/lease3 timeout 15 \
+	       busybox udhcpc -i tap0 -f -q -n -t 2 -T 1 -s $tmp/udhcpc.sh"
+check "VLAN 5: the untagged guest is out of reach" \
+	sh -c "! ip netns exec $GUEST2 timeout 10 busybox ping -c 1 -W 2 10.0.2.15"
+
+# ---------------------------------------------------------------------
+# A bad [nat] group stops the daemon and leaves the file alone
+# ---------------------------------------------------------------------
+
+for pid in "${pids[@]}"; do
+	stop_pid "$pid"
+done
+pids=()
+stop_daemon
+bad=$tmp/bad
+mkdir -p "$bad/run" "$bad/state"
+printf '[nat]\nsubnet=10.0.2.0/24\nmtu=70000\n' >"$bad/state/vswitchd.conf"
+cp "$bad/state/vswitchd.conf" "$bad/conf.orig"
+chown -R "$USER_ID:$USER_ID" "$bad"
+check "bad [nat] mtu: the daemon refuses to start and names group and key" \
+	sh -c "! ip netns exec $HOST setpriv --reuid=$USER_ID --regid=$USER_ID --clear-groups \
+	       timeout 10 $vswitchd --socket $bad/run/s --state-dir $bad/state 2>$tmp/bad.err &&
+	       grep -q '\[nat\]: mtu' $tmp/bad.err"
+check "bad [nat]: the file is not rewritten" cmp "$bad/state/vswitchd.conf" "$bad/conf.orig"
+
+echo "test-nat: $((checks - failures))/$checks checks passed"
+[ "$failures" -eq 0 ]
