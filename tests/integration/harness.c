@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -62,6 +63,12 @@ static bool wait_exit(GPid pid, int ms, int *status)
 	return false;
 }
 
+/* In the child: die with the test, even when an assertion aborts it. */
+static void die_with_parent(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static bool sock_ready(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -93,7 +100,7 @@ static void spawn_daemon(struct daemon *d, const char *const *extra)
 	logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	g_assert_cmpint(logfd, >=, 0);
 	g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL,
-					     G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+					     G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
 					     &d->pid, -1, logfd, logfd, &err));
 	close(logfd);
 	end = now_ms() + WAIT_MS;
@@ -327,7 +334,7 @@ bool peer_start(struct peer *p, struct daemon *d, const char *sw,
 	argv[i++] = vlan_s;
 	argv[i] = NULL;
 	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
-					       G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+					       G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
 					       &p->pid, &p->in, &p->out, NULL, &err));
 	p->buf = g_string_new(NULL);
 	line = read_line(p->out, p->buf, WAIT_MS);
