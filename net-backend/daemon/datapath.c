@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -78,6 +79,12 @@ struct vsw_dp {
 	uint64_t last_aging_ms;
 	bool stop;
 	struct vsw_fwd_result res;
+	/*
+	 * Decision cache: @res is the decision for a frame of @cache_in whose
+	 * first 16 header bytes were @cache_hdr.  See vsw_dp_input().
+	 */
+	const struct vsw_port *cache_in;
+	uint8_t cache_hdr[16];
 	uint8_t frame[VSW_FRAME_MAX + 64];	/* assembled frame for offload work */
 	uint8_t seg[VSW_FRAME_MAX + 64];	/* one segment */
 };
@@ -239,7 +246,24 @@ void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 	 * shared bytes meanwhile, and what goes out is what was decided on.
 	 */
 	memcpy(hdr, f->data, f->len < sizeof(hdr) ? f->len : sizeof(hdr));
-	vsw_fwd_decide(&s->view, &in->fwd, hdr, f->len, dp->now_ms, res);
+	/*
+	 * A frame from the same port with the same addresses, ethertype and
+	 * tag as the last decided one gets the same decision: within a round
+	 * nothing but vsw_fwd_decide() changes the MAC table or the ports
+	 * (commands and aging run between rounds, and dp_thread() clears the
+	 * cache then), and every frame that misses replaces the cache, so the
+	 * table is as the cached decision left it: learning the same source
+	 * on the same port at the same now_ms is a no-op and the lookup gives
+	 * the same port.  The decision reads no more of the header than 16
+	 * bytes (addresses, ethertype, VID) and of the length only whether it
+	 * is below 18, so shorter frames are always decided afresh.
+	 */
+	if (in != dp->cache_in || f->len < sizeof(hdr) ||
+	    memcmp(hdr, dp->cache_hdr, sizeof(dp->cache_hdr))) {
+		vsw_fwd_decide(&s->view, &in->fwd, hdr, f->len, dp->now_ms, res);
+		dp->cache_in = f->len < sizeof(hdr) ? NULL : in;
+		memcpy(dp->cache_hdr, hdr, sizeof(dp->cache_hdr));
+	}
 	if (res->drop) {
 		vsw_ctr_add(&in->ctr.drops[res->drop], 1);
 		return;
@@ -270,7 +294,10 @@ void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 			if (x.vnet.gso_type != VSW_VNET_GSO_NONE && x.vnet.hdr_len)
 				x.vnet.hdr_len = (uint16_t)(x.vnet.hdr_len + delta);
 		}
-		need = vsw_offload_needed(&x.vnet, q->offloads);
+		/* Plain frames (no GSO, no partial checksum) need nothing: skip the call. */
+		need = x.vnet.gso_type == VSW_VNET_GSO_NONE &&
+		       !(x.vnet.flags & VSW_VNET_F_NEEDS_CSUM) ? 0 :
+		       vsw_offload_needed(&x.vnet, q->offloads);
 		if (!need) {
 			port_tx(dp, q, &x);
 		} else if (!tx_software(dp, q, &x, need)) {
@@ -456,6 +483,8 @@ static void *dp_thread(void *arg)
 		unsigned work = 0;
 
 		dp->now_ms = now / 1000000;
+		/* The MAC table may age, and commands change ports: decide afresh. */
+		dp->cache_in = NULL;
 		if (__atomic_load_n(&dp->cmds_pending, __ATOMIC_ACQUIRE))
 			run_cmds(dp);
 		for (unsigned i = 0; i < dp->nports; i++) {
@@ -494,7 +523,11 @@ static void *dp_thread(void *arg)
 			continue;
 		}
 		if (now - idle_since < dp->poll_ns) {
-			__builtin_ia32_pause();
+			/*
+			 * Poll politely: on a machine with few CPUs the client
+			 * that will give us work may be waiting for this one.
+			 */
+			sched_yield();
 			continue;
 		}
 		dp_sleep(dp);

@@ -13,8 +13,10 @@
  *
  * Idle policy: after a round with no frames the thread keeps polling for
  * poll_us microseconds (a wakeup through an eventfd costs 30-40 us on the
- * virtual machines this runs on), then arms every port's doorbell and
- * sleeps in epoll_wait() for at most a second (MAC aging runs then).
+ * virtual machines this runs on), yielding the CPU between polls (on a
+ * machine with few CPUs the client that will give it work may be waiting
+ * for this one), then arms every port's doorbell and sleeps in
+ * epoll_wait() for at most a second (MAC aging runs then).
  */
 #ifndef VSWITCH_DATAPATH_H
 #define VSWITCH_DATAPATH_H

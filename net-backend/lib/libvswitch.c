@@ -815,23 +815,26 @@ bool vsw_tx_space(struct vsw_port *p, uint32_t len)
 
 int vsw_recv(struct vsw_port *p, struct vsw_frame *f)
 {
-	struct vsw_rec_view v;
 	int rc;
 
 	if (p->broken)
 		return -EPROTO;
-	rc = vsw_cons_peek(&p->rx, &v);
+	/*
+	 * Peek straight into p->cur: a view built on the stack and copied
+	 * whole made the copy's wide loads wait on narrower stores (failed
+	 * store forwarding), the hottest spot of a receiving client.
+	 */
+	rc = vsw_cons_peek(&p->rx, &p->cur);
 	if (rc < 0) {
 		p->broken = true;
 		return rc;
 	}
 	if (rc == 0)
 		return 0;
-	p->cur = v;
 	p->have_cur = true;
-	f->vnet = v.vnet;
-	f->data = v.data;
-	f->len = v.len;
+	f->vnet = p->cur.vnet;
+	f->data = p->cur.data;
+	f->len = p->cur.len;
 	return 1;
 }
 
