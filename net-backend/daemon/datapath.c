@@ -16,6 +16,7 @@
 
 #include "datapath.h"
 #include "offload.h"
+#include "ring-ops.h"
 
 #define ETH_HLEN	14
 
@@ -305,6 +306,48 @@ void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 			vsw_ctr_add(&in->ctr.drops[VSW_DROP_BAD_OFFLOAD], 1);
 		}
 	}
+}
+
+int vsw_port_ring_rx(struct vsw_port *p, struct vsw_dp *dp,
+		     struct vsw_ring_cons *c, unsigned budget)
+{
+	struct vsw_rec_view v;
+	unsigned n = 0;
+	int rc = 0;
+
+	while (n < budget) {
+		struct vsw_frame_in f;
+
+		rc = vsw_cons_peek(c, &v);
+		if (rc <= 0)
+			break;
+		f.data = v.data;
+		f.len = v.len;
+		f.vnet = v.vnet;
+		vsw_dp_input(dp, p, &f);
+		vsw_cons_advance(c, &v);
+		n++;
+	}
+	return rc < 0 ? rc : (int)n;
+}
+
+int vsw_port_ring_tx(struct vsw_ring_prod *prod, const struct vsw_xmit *x)
+{
+	uint32_t len = vsw_xmit_len(x);
+	struct vsw_rec *rec;
+	int err;
+
+	rec = vsw_prod_reserve(prod, len, &err);
+	if (!rec)
+		return err ? err : -ENOBUFS;
+	rec->len = len;
+	rec->flags = 0;
+	rec->rsvd = 0;
+	rec->vnet = x->vnet;
+	rec->rsvd2 = 0;
+	vsw_xmit_write((uint8_t *)(rec + 1), x);
+	vsw_prod_commit(prod, len);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

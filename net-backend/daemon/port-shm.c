@@ -48,47 +48,17 @@ static void kick(int fd)
 static int shm_rx(struct vsw_port *p, struct vsw_dp *dp, unsigned budget)
 {
 	struct shm_port *s = shm_of(p);
-	struct vsw_rec_view v;
-	unsigned n = 0;
-	int rc = 0;
+	int n = vsw_port_ring_rx(p, dp, &s->from_client, budget);
 
-	while (n < budget) {
-		struct vsw_frame_in f;
-
-		rc = vsw_cons_peek(&s->from_client, &v);
-		if (rc <= 0)
-			break;
-		f.data = v.data;
-		f.len = v.len;
-		f.vnet = v.vnet;
-		vsw_dp_input(dp, p, &f);
-		vsw_cons_advance(&s->from_client, &v);
-		n++;
-	}
 	/* The client may sleep waiting for the space we just freed. */
 	if (vsw_cons_release(&s->from_client))
 		kick(s->kick_client_fd);
-	return rc < 0 ? rc : (int)n;
+	return n;
 }
 
 static int shm_tx(struct vsw_port *p, const struct vsw_xmit *x)
 {
-	struct shm_port *s = shm_of(p);
-	uint32_t len = vsw_xmit_len(x);
-	struct vsw_rec *rec;
-	int err;
-
-	rec = vsw_prod_reserve(&s->to_client, len, &err);
-	if (!rec)
-		return err ? err : -ENOBUFS;
-	rec->len = len;
-	rec->flags = 0;
-	rec->rsvd = 0;
-	rec->vnet = x->vnet;
-	rec->rsvd2 = 0;
-	vsw_xmit_write((uint8_t *)(rec + 1), x);
-	vsw_prod_commit(&s->to_client, len);
-	return 0;
+	return vsw_port_ring_tx(&shm_of(p)->to_client, x);
 }
 
 static void shm_flush(struct vsw_port *p)

@@ -148,46 +148,16 @@ static void drain(int fd)
 static int nat_rx(struct vsw_port *p, struct vsw_dp *dp, unsigned budget)
 {
 	struct slirp_port *s = slirp_of(p);
-	struct vsw_rec_view v;
-	unsigned n = 0;
-	int rc = 0;
+	int n = vsw_port_ring_rx(p, dp, &s->dp_from_nat, budget);
 
-	while (n < budget) {
-		struct vsw_frame_in f;
-
-		rc = vsw_cons_peek(&s->dp_from_nat, &v);
-		if (rc <= 0)
-			break;
-		f.data = v.data;
-		f.len = v.len;
-		f.vnet = v.vnet;
-		vsw_dp_input(dp, p, &f);
-		vsw_cons_advance(&s->dp_from_nat, &v);
-		n++;
-	}
 	/* The NAT side never waits for room (it drops): no kick to give. */
 	vsw_cons_release(&s->dp_from_nat);
-	return rc < 0 ? rc : (int)n;
+	return n;
 }
 
 static int nat_tx(struct vsw_port *p, const struct vsw_xmit *x)
 {
-	struct slirp_port *s = slirp_of(p);
-	uint32_t len = vsw_xmit_len(x);
-	struct vsw_rec *rec;
-	int err;
-
-	rec = vsw_prod_reserve(&s->dp_to_nat, len, &err);
-	if (!rec)
-		return err ? err : -ENOBUFS;
-	rec->len = len;
-	rec->flags = 0;
-	rec->rsvd = 0;
-	rec->vnet = x->vnet;
-	rec->rsvd2 = 0;
-	vsw_xmit_write((uint8_t *)(rec + 1), x);
-	vsw_prod_commit(&s->dp_to_nat, len);
-	return 0;
+	return vsw_port_ring_tx(&slirp_of(p)->dp_to_nat, x);
 }
 
 static void nat_flush(struct vsw_port *p)

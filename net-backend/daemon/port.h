@@ -164,6 +164,25 @@ struct vsw_port {
 	void *priv;
 };
 
+struct vsw_ring_cons;
+struct vsw_ring_prod;
+
+/**
+ * vsw_port_ring_rx() - for port types built on a ring (<vswitch/ring.h>):
+ * hand up to @budget records of @c to vsw_dp_input() and consume them.
+ * The caller releases the space (vsw_cons_release()) and kicks as it must.
+ * Return: frames taken, or -EPROTO if the ring holds nonsense.
+ */
+int vsw_port_ring_rx(struct vsw_port *p, struct vsw_dp *dp,
+		     struct vsw_ring_cons *c, unsigned budget);
+
+/**
+ * vsw_port_ring_tx() - write @x as one record into @prod, unpublished.
+ * Return: 0, -ENOBUFS (ring full) or -EPROTO (the consumer's index is
+ * nonsense).
+ */
+int vsw_port_ring_tx(struct vsw_ring_prod *prod, const struct vsw_xmit *x);
+
 /**
  * vsw_dp_input() - forward one frame received on @in (data path thread).
  * Counts it, decides, writes it to every egress port (segmenting or

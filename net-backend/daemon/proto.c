@@ -193,18 +193,26 @@ char *vswd_event_line(const char *name, JsonNode *data)
 	return finish(b);
 }
 
-char *vswd_greeting(void)
+JsonNode *vswd_version_json(void)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "vswitch");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "version");
 	json_builder_add_string_value(b, VSW_VERSION_STRING);
 	json_builder_set_member_name(b, "protocol");
 	json_builder_add_int_value(b, VSW_PROTOCOL_VERSION);
 	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+char *vswd_greeting(void)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "vswitch");
+	json_builder_add_value(b, vswd_version_json());
 	json_builder_end_object(b);
 	return finish(b);
 }

@@ -50,6 +50,8 @@ char *vswd_reply_ok(JsonNode *ret, JsonNode *id);
 char *vswd_reply_error(const GError *e, JsonNode *id);
 /** vswd_event_line() - "{"event": @name, "data": @data}\n". */
 char *vswd_event_line(const char *name, JsonNode *data);
+/** vswd_version_json() - {"version": ..., "protocol": ...} of this daemon. */
+JsonNode *vswd_version_json(void);
 /** vswd_greeting() - the line sent on connect. */
 char *vswd_greeting(void);
 
