@@ -244,15 +244,7 @@ JsonNode *vswd_object_with(const char *member, JsonNode *value)
 
 static JsonNode *cmd_version(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "version");
-	json_builder_add_string_value(b, VSW_VERSION_STRING);
-	json_builder_set_member_name(b, "protocol");
-	json_builder_add_int_value(b, VSW_PROTOCOL_VERSION);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
+	return vswd_version_json();
 }
 
 static JsonNode *cmd_switch_list(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
@@ -650,6 +642,37 @@ static void conn_close(struct vswd_conn *c)
 	g_free(c);
 }
 
+/* The JSON object {switch, port, @key: @value} naming @c's port. */
+static JsonNode *port_event_data(struct vswd_conn *c, const char *key,
+				 const char *svalue, gint64 ivalue)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "switch");
+	json_builder_add_string_value(b, c->port->sw->name);
+	json_builder_set_member_name(b, "port");
+	json_builder_add_string_value(b, c->port->port->name);
+	json_builder_set_member_name(b, key);
+	if (svalue)
+		json_builder_add_string_value(b, svalue);
+	else
+		json_builder_add_int_value(b, ivalue);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+void vswd_conn_vlan_changed(struct vswd_conn *c)
+{
+	g_autofree char *line = NULL;
+
+	if (!c->port || c->closing)
+		return;
+	line = vswd_event_line("PORT_VLAN",
+			       port_event_data(c, "vlan", NULL, c->port->port->fwd.vlan));
+	conn_send(c, line);
+}
+
 static gboolean close_later_cb(gpointer data)
 {
 	struct vswd_conn *c = data;
@@ -666,18 +689,9 @@ static gboolean close_later_cb(gpointer data)
 void vswd_conn_reset(struct vswd *d, struct vswd_conn *c, const char *reason)
 {
 	if (c->port) {
-		g_autoptr(JsonBuilder) b = json_builder_new();
-		g_autofree char *line = NULL;
+		g_autofree char *line = vswd_event_line("PORT_RESET",
+			port_event_data(c, "reason", reason, 0));
 
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "switch");
-		json_builder_add_string_value(b, c->port->sw->name);
-		json_builder_set_member_name(b, "port");
-		json_builder_add_string_value(b, c->port->port->name);
-		json_builder_set_member_name(b, "reason");
-		json_builder_add_string_value(b, reason);
-		json_builder_end_object(b);
-		line = vswd_event_line("PORT_RESET", json_builder_get_root(b));
 		g_message("resetting port '%s' of switch '%s': %s",
 			  c->port->port->name, c->port->sw->name, reason);
 		conn_send(c, line);

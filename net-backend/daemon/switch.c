@@ -300,6 +300,7 @@ bool vswd_port_set_vlan(struct vswd *d, struct vswd_port *vp, int vlan, GError *
 		return false;
 	}
 	vsw_dp_port_set_vlan(d->dp, vp->port, VSW_MODE_ACCESS, (uint16_t)vlan, NULL);
+	vswd_conn_vlan_changed(vp->owner);
 	g_info("port '%s' of switch '%s' now on VLAN %d", vp->port->name,
 	       vp->sw->name, vlan);
 	return true;

@@ -139,6 +139,8 @@ bool vswd_config_save(struct vswd *d, GError **err);
 bool vswd_control_start(struct vswd *d, GError **err);
 void vswd_control_stop(struct vswd *d);
 void vswd_conn_reset(struct vswd *d, struct vswd_conn *c, const char *reason);
+/** vswd_conn_vlan_changed() - tell the client its port's VLAN changed. */
+void vswd_conn_vlan_changed(struct vswd_conn *c);
 
 /**
  * struct vswd_command - one command of the control protocol.

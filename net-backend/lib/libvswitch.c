@@ -295,10 +295,18 @@ static int class_to_errno(const char *cls)
 static int handle_event(struct vsw_port *p, JsonObject *o)
 {
 	const char *ev = json_object_get_string_member_with_default(o, "event", "");
+	JsonNode *dn = json_object_get_member(o, "data");
+	JsonObject *data = dn && JSON_NODE_HOLDS_OBJECT(dn) ? json_node_get_object(dn) : NULL;
 
 	if (!strcmp(ev, "PORT_RESET")) {
 		p->broken = true;
 		return -EPROTO;
+	}
+	if (!strcmp(ev, "PORT_VLAN") && data) {
+		gint64 vlan = json_object_get_int_member_with_default(data, "vlan", -1);
+
+		if (vlan >= 0 && vlan <= VSW_VLAN_MAX)
+			p->vlan = (int)vlan;
 	}
 	return 0;
 }
@@ -534,7 +542,8 @@ int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
 	}
 	if (opts->port_name && !vsw_name_valid(opts->port_name)) {
 		set_err(err, errlen, "invalid port name '%s' (1-%d characters of "
-			"A-Z a-z 0-9 . _ : @ -)", opts->port_name, VSW_NAME_MAX);
+			"A-Z a-z 0-9 . _ : @ -, not starting with '-' or '.')",
+			opts->port_name, VSW_NAME_MAX);
 		return -EINVAL;
 	}
 	if (opts->vlan < 0 || opts->vlan > VSW_VLAN_MAX) {

@@ -165,6 +165,7 @@ static void test_vlan_change_at_run_time(void)
 	struct peer a, c;
 	g_autofree char *bc1 = frame_hex(BCAST, MAC_A, 0x88b5, "before");
 	g_autofree char *bc2 = frame_hex(BCAST, MAC_A, 0x88b5, "after");
+	g_autofree char *vlan = NULL;
 	g_autoptr(JsonNode) r = NULL;
 
 	daemon_start(&d, NULL);
@@ -178,6 +179,9 @@ static void test_vlan_change_at_run_time(void)
 	peer_send(&a, bc2);
 	expect_frame(&c, bc2);
 	g_assert_cmpint(port_counter(&d, "lab", "c", "vlan"), ==, 10);
+	/* The client hears of it (QEMU shows it in "info network"). */
+	vlan = peer_cmd(&c, "vlan %d", 300);
+	g_assert_cmpstr(vlan, ==, "vlan 10");
 
 	expect_error(&d, "port-set", "{\"switch\":\"lab\",\"port\":\"c\",\"vlan\":4095}", "InvalidArgument");
 	expect_error(&d, "port-set", "{\"switch\":\"lab\",\"port\":\"nope\",\"vlan\":1}", "NotFound");

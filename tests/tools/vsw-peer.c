@@ -18,6 +18,7 @@
  *   raw-rec LEN          hostile: publish a record whose length field is LEN
  *   status MS            wait up to MS for the daemon to reset/drop the port
  *                        -> "alive" | "reset" | "gone"
+ *   vlan MS              read the daemon's news for MS -> "vlan N"
  *   quit                 detach and exit
  *
  * Usage: vsw-peer --socket PATH --switch NAME [--port NAME] [--vlan N]
@@ -257,6 +258,20 @@ static void cmd_status(char *args)
 	}
 }
 
+static void cmd_vlan(char *args)
+{
+	int64_t deadline = now_ms() + atoi(args);
+	struct pollfd pfd = { vsw_port_ctrl_fd(port), POLLIN, 0 };
+
+	for (;;) {
+		int left = (int)(deadline - now_ms());
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0 || vsw_ctrl_process(port) < 0)
+			break;
+	}
+	printf("vlan %d\n", vsw_port_vlan(port));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -312,6 +327,8 @@ int main(int argc, char **argv)
 			cmd_raw_rec(args);
 		else if (!strcmp(cmd, "status"))
 			cmd_status(args);
+		else if (!strcmp(cmd, "vlan"))
+			cmd_vlan(args);
 		else if (!strcmp(cmd, "quit"))
 			break;
 		else

@@ -39,7 +39,10 @@ extern "C" {
 #define VSW_VERSION_STRING	"0.1.0"
 #define VSW_PROTOCOL_VERSION	1
 
-/* Switch and port names: 1..VSW_NAME_MAX characters of [A-Za-z0-9._:@-]. */
+/*
+ * Switch and port names: 1..VSW_NAME_MAX characters of [A-Za-z0-9._:@-],
+ * not starting with '-' or '.'.
+ */
 #define VSW_NAME_MAX		64
 #define VSW_VLAN_NONE		0	/* untagged port */
 #define VSW_VLAN_MAX		4094
@@ -136,7 +139,11 @@ int vsw_ctrl_process(struct vsw_port *p);
 const char *vsw_port_name(const struct vsw_port *p);
 /** vsw_port_switch() - the switch the port is attached to. */
 const char *vsw_port_switch(const struct vsw_port *p);
-/** vsw_port_vlan() - the port's VLAN at attach time (VSW_VLAN_NONE: untagged). */
+/**
+ * vsw_port_vlan() - the port's VLAN (VSW_VLAN_NONE: untagged), as the daemon
+ * last said: at attach time, then after each change an administrator makes
+ * (vsw_ctrl_process() reads those news).
+ */
 int vsw_port_vlan(const struct vsw_port *p);
 
 /**
