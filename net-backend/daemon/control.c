@@ -539,6 +539,26 @@ static JsonNode *cmd_port_set_offload(struct vswd *d, struct vswd_conn *c, JsonO
 	return json_node_new(JSON_NODE_NULL);
 }
 
+static JsonNode *cmd_port_set_mac(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
+{
+	const char *mac;
+
+	if (!c->port) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "this connection owns no port (use port-attach first)");
+		return NULL;
+	}
+	mac = vswd_arg_string(a, "mac", true, err);
+	if (!mac)
+		return NULL;
+	if (!parse_mac(mac, c->port->port->mac)) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "invalid MAC address '%.40s' (expected 52:54:00:12:34:56)", mac);
+		return NULL;
+	}
+	return json_node_new(JSON_NODE_NULL);
+}
+
 static JsonNode *cmd_port_detach(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
 {
 	if (!c->port) {
@@ -564,6 +584,7 @@ static const struct vswd_command core_commands[] = {
 	{ "port-attach", cmd_port_attach,
 	  ARGS("switch", "port", "vlan", "mac", "offloads") },
 	{ "port-set-offload", cmd_port_set_offload, ARGS("offloads") },
+	{ "port-set-mac", cmd_port_set_mac, ARGS("mac") },
 	{ "port-detach", cmd_port_detach, ARGS(NULL) },
 	{ NULL }
 };

@@ -468,6 +468,13 @@ static int connect_sock(const char *path, int64_t deadline, char *err, size_t er
 	return fd;
 }
 
+/* "52:54:00:12:34:56" */
+static void mac_string(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
 static JsonNode *attach_args(const struct vsw_attach_opts *o)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -484,8 +491,7 @@ static JsonNode *attach_args(const struct vsw_attach_opts *o)
 	if (o->mac) {
 		char mac[18];
 
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 o->mac[0], o->mac[1], o->mac[2], o->mac[3], o->mac[4], o->mac[5]);
+		mac_string(o->mac, mac);
 		json_builder_set_member_name(b, "mac");
 		json_builder_add_string_value(b, mac);
 	}
@@ -735,21 +741,41 @@ int vsw_ctrl_process(struct vsw_port *p)
 	return p->broken ? -EPROTO : 0;
 }
 
+/* One request on the port's connection and its reply (bounded); 0 or -errno. */
+static int ctrl_call(struct vsw_port *p, const char *cmd, JsonNode *args)
+{
+	g_autoptr(JsonNode) ret = NULL;
+	int rc, id = p->next_id++;
+
+	rc = ctrl_send(p, cmd, args, id);
+	if (rc < 0)
+		return rc;
+	ret = ctrl_wait_reply(p, id, now_ms() + 5000, NULL, NULL, &rc, NULL, 0);
+	return ret ? 0 : rc;
+}
+
 int vsw_set_offload(struct vsw_port *p, unsigned offloads)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) ret = NULL;
-	int rc = 0, id = p->next_id++;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "offloads");
 	json_builder_add_int_value(b, offloads & VSW_OFFLOAD_ALL);
 	json_builder_end_object(b);
-	rc = ctrl_send(p, "port-set-offload", json_builder_get_root(b), id);
-	if (rc < 0)
-		return rc;
-	ret = ctrl_wait_reply(p, id, now_ms() + 5000, NULL, NULL, &rc, NULL, 0);
-	return ret ? 0 : rc;
+	return ctrl_call(p, "port-set-offload", json_builder_get_root(b));
+}
+
+int vsw_set_mac(struct vsw_port *p, const uint8_t mac[6])
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	char text[18];
+
+	mac_string(mac, text);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "mac");
+	json_builder_add_string_value(b, text);
+	json_builder_end_object(b);
+	return ctrl_call(p, "port-set-mac", json_builder_get_root(b));
 }
 
 void vsw_flush(struct vsw_port *p)

@@ -305,6 +305,20 @@ static void test_attach_errors(void)
 	expect_error(&d, "switch-rename", "{\"name\":\"Default\",\"new-name\":\"x\"}", "PermissionDenied");
 	expect_error(&d, "switch-add", "{\"name\":\"default\"}", "AlreadyExists");
 
+	/* A MAC told after attaching shows in the port list. */
+	{
+		g_autofree char *r = peer_cmd(&a, "mac 52:54:00:AB:cd:01");
+		g_autoptr(JsonNode) list = ctl_ok(&d, "port-list", "{\"switch\":\"lab\"}");
+		JsonArray *ports = json_object_get_array_member(json_node_get_object(list), "ports");
+
+		g_assert_cmpstr(r, ==, "ok");
+		g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(ports, 0),
+							      "mac"), ==, "52:54:00:ab:cd:01");
+		g_free(r);
+		r = peer_cmd(&a, "mac 52:54");
+		g_assert_cmpstr(r, ==, "err bad-mac");
+	}
+
 	/* Forced removal resets the ports of the switch. */
 	{
 		g_autoptr(JsonNode) r = ctl_ok(&d, "switch-remove",

@@ -19,6 +19,7 @@
  *   status MS            wait up to MS for the daemon to reset/drop the port
  *                        -> "alive" | "reset" | "gone"
  *   vlan MS              read the daemon's news for MS -> "vlan N"
+ *   mac MAC              tell the switch our MAC -> "ok" | "err ..."
  *   quit                 detach and exit
  *
  * Usage: vsw-peer --socket PATH --switch NAME [--port NAME] [--vlan N]
@@ -258,6 +259,25 @@ static void cmd_status(char *args)
 	}
 }
 
+static void cmd_mac(char *args)
+{
+	unsigned v[6];
+	uint8_t mac[6];
+	int rc;
+
+	if (sscanf(args, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
+		printf("err bad-mac\n");
+		return;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	rc = vsw_set_mac(port, mac);
+	if (rc < 0)
+		printf("err %s\n", vsw_strerror(rc));
+	else
+		printf("ok\n");
+}
+
 static void cmd_vlan(char *args)
 {
 	int64_t deadline = now_ms() + atoi(args);
@@ -329,6 +349,8 @@ int main(int argc, char **argv)
 			cmd_status(args);
 		else if (!strcmp(cmd, "vlan"))
 			cmd_vlan(args);
+		else if (!strcmp(cmd, "mac"))
+			cmd_mac(args);
 		else if (!strcmp(cmd, "quit"))
 			break;
 		else

@@ -19,7 +19,8 @@
  *   vsw_detach(p);
  *
  * Every function returns a negative errno on failure; none of them blocks
- * except vsw_attach() and vsw_set_offload() (a bounded control exchange).
+ * except vsw_attach(), vsw_set_offload() and vsw_set_mac() (a bounded
+ * control exchange).
  * A port may be used by one thread for sending and one for receiving.
  */
 #ifndef VSWITCH_VSWITCH_H
@@ -161,6 +162,13 @@ void *vsw_port_shm(const struct vsw_port *p, size_t *size);
  * switch.  Return: 0 or -errno.
  */
 int vsw_set_offload(struct vsw_port *p, unsigned offloads);
+
+/**
+ * vsw_set_mac() - tell the switch the client's MAC address, when it was
+ * not known at attach time (QEMU creates the backend before the NIC).
+ * Informational: vswitchctl shows it.  Return: 0 or -errno.
+ */
+int vsw_set_mac(struct vsw_port *p, const uint8_t mac[6]);
 
 #define VSW_SEND_MORE	1u	/* more frames follow: do not publish yet */
 
