@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +63,7 @@ struct vsw_dp {
 	int cmd_fd;			/* control -> data path: commands queued */
 	int notify_fd;			/* data path -> control: dead ports queued */
 	uint64_t poll_ns;
+	int nice;
 
 	/* Shared with the control thread, under lock. */
 	GMutex lock;
@@ -521,6 +524,9 @@ static void *dp_thread(void *arg)
 	struct vsw_dp *dp = arg;
 	uint64_t idle_since = 0, rounds = 0, frames = 0;
 
+	if (dp->nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), dp->nice) < 0)
+		g_message("data path thread at nice 0, not %d: %s", dp->nice, g_strerror(errno));
+
 	while (!dp->stop) {
 		uint64_t now = mono_ns();
 		unsigned work = 0;
@@ -582,13 +588,14 @@ static void *dp_thread(void *arg)
 /* ------------------------------------------------------------------ */
 /* Control thread API                                                  */
 
-struct vsw_dp *vsw_dp_new(unsigned poll_us, GError **err)
+struct vsw_dp *vsw_dp_new(unsigned poll_us, int nice, GError **err)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct vsw_dp *dp = g_malloc0(sizeof(*dp));
 	int rc;
 
 	dp->poll_ns = (uint64_t)poll_us * 1000;
+	dp->nice = nice;
 	dp->epfd = epoll_create1(EPOLL_CLOEXEC);
 	dp->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dp->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

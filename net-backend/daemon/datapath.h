@@ -11,6 +11,13 @@
  * holds for longer than a queue operation, never allocates, and never
  * blocks on anything but its own epoll set while idle.
  *
+ * Priority: the thread runs at a lower nice value than the VMs (-10 by
+ * default), as the kernel's bridge forwards in softirq context: on a host
+ * whose CPUs are busy running vCPUs, a frame should not wait for a time
+ * slice at every hop.  It sleeps whenever it has nothing to do, so it
+ * takes from the VMs only the CPU the frames need (measured: TCP between
+ * two TCG guests went from 1.30 to 1.48 Gbit/s).
+ *
  * Idle policy: after a round with no frames the thread keeps polling for
  * poll_us microseconds (a wakeup through an eventfd costs 30-40 us on the
  * virtual machines this runs on), yielding the CPU between polls (on a
@@ -31,6 +38,7 @@
 #define VSW_DP_MAX_PORTS	4096
 #define VSW_DP_BURST		256	/* frames per port per round */
 #define VSW_DP_POLL_US_DEFAULT	50
+#define VSW_DP_NICE_DEFAULT	-10
 
 struct vsw_dp;
 struct vsw_dp_switch;
@@ -54,8 +62,14 @@ struct vsw_dp_stats {
 	uint64_t frames;
 };
 
-/** vsw_dp_new() - start the data path thread.  Return: NULL with @err set. */
-struct vsw_dp *vsw_dp_new(unsigned poll_us, GError **err);
+/**
+ * vsw_dp_new() - start the data path thread.
+ * @poll_us: idle polling before sleeping
+ * @nice:    the thread's nice value (below 0 needs CAP_SYS_NICE; without
+ *           it the thread runs at 0 and says so once)
+ * Return: NULL with @err set.
+ */
+struct vsw_dp *vsw_dp_new(unsigned poll_us, int nice, GError **err);
 /** vsw_dp_free() - stop the thread; every switch must be gone. */
 void vsw_dp_free(struct vsw_dp *dp);
 

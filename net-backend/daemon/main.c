@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 	g_autoptr(GOptionContext) ctx = NULL;
 	gint poll_us = VSW_DP_POLL_US_DEFAULT, ring_kib = VSW_DATA_SIZE_DEFAULT / 1024;
 	gint mac_capacity = VSW_MAC_CAPACITY_DEFAULT, mac_aging = VSW_MAC_AGING_MS_DEFAULT / 1000;
+	gint dp_nice = VSW_DP_NICE_DEFAULT;
 	gboolean version = FALSE;
 	GOptionEntry entries[] = {
 		{ "socket", 's', 0, G_OPTION_ARG_FILENAME, &d.cfg.sock_path,
@@ -69,7 +70,11 @@ int main(int argc, char **argv)
 		{ "poll-us", 0, 0, G_OPTION_ARG_INT, &poll_us,
 		  "Keep polling this long after the last frame before sleeping (default 50)", "US" },
 		{ "ring-kib", 0, 0, G_OPTION_ARG_INT, &ring_kib,
-		  "Data area of each port ring, power of two, 256..16384 (default 512)", "KIB" },
+		  "Data area of each port ring, power of two, 256..16384 (default 2048)", "KIB" },
+		{ "dp-nice", 0, 0, G_OPTION_ARG_INT, &dp_nice,
+		  "Nice value of the data path thread, -20..19 (default -10: like the "
+		  "kernel's bridge, forwarding should not wait behind busy vCPUs; "
+		  "without CAP_SYS_NICE it stays at 0)", "N" },
 		{ "mac-capacity", 0, 0, G_OPTION_ARG_INT, &mac_capacity,
 		  "MAC table entries per switch (default 8192)", "N" },
 		{ "mac-aging", 0, 0, G_OPTION_ARG_INT, &mac_aging,
@@ -99,7 +104,7 @@ int main(int argc, char **argv)
 	}
 	if (poll_us < 0 || poll_us > 100000 || ring_kib < 256 || ring_kib > 16384 ||
 	    (ring_kib & (ring_kib - 1)) || mac_capacity < 16 || mac_capacity > (1 << 20) ||
-	    mac_aging < 1 || mac_aging > 86400) {
+	    mac_aging < 1 || mac_aging > 86400 || dp_nice < -20 || dp_nice > 19) {
 		fprintf(stderr, "vswitchd: an option is out of range (see --help)\n");
 		return 2;
 	}
@@ -118,7 +123,7 @@ int main(int argc, char **argv)
 	d.switches = g_hash_table_new(g_str_hash, g_str_equal);
 	d.vlan_overrides = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d.loop = g_main_loop_new(NULL, FALSE);
-	d.dp = vsw_dp_new(d.cfg.poll_us, &err);
+	d.dp = vsw_dp_new(d.cfg.poll_us, dp_nice, &err);
 	if (!d.dp)
 		goto out;
 	if (!vswd_switch_add_default(&d, &err) || !vswd_config_load(&d, &err) ||

@@ -43,7 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	d.cfg.ring_size = VSW_DATA_SIZE_MIN;
 	d.conf_path = g_build_filename(dir, "vswitchd.conf", NULL);
 	atexit(remove_tmp);
-	d.dp = vsw_dp_new(0, &err);
+	d.dp = vsw_dp_new(0, 0, &err);
 	if (!d.dp)
 		abort();
 	return 0;
