@@ -61,6 +61,18 @@ GUEST2=vswnat-v-$$
 USER_ID=65534			# nobody: vswitchd runs without privileges
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vswitch-nat.XXXXXX") || exit 1
 chmod 0755 "$tmp"
+# The build may live where nobody cannot reach it (a clone under /root):
+# then nobody runs a copy of vswitchd and its libvswitch from $tmp.
+if ! setpriv --reuid=$USER_ID --regid=$USER_ID --clear-groups "$vswitchd" --version \
+	>/dev/null 2>&1; then
+	mkdir -p "$tmp/bin"
+	cp "$vswitchd" "$build"/net-backend/lib/libvswitch.so* "$tmp/bin/"
+	chmod -R a+rX "$tmp/bin"
+	vswitchd_env=(LD_LIBRARY_PATH="$tmp/bin")
+	vswitchd=$tmp/bin/vswitchd
+else
+	vswitchd_env=()
+fi
 sock=$tmp/run/vswitchd.sock
 state=$tmp/state
 pids=()				# everything started here, killed by PID
@@ -170,7 +182,7 @@ json_get() {
 
 start_daemon() {
 	ip netns exec "$HOST" setpriv --reuid=$USER_ID --regid=$USER_ID --clear-groups \
-		env -i PATH=/usr/bin:/bin "$vswitchd" --socket "$sock" --state-dir "$state" \
+		env -i PATH=/usr/bin:/bin "${vswitchd_env[@]}" "$vswitchd" --socket "$sock" --state-dir "$state" \
 		>>"$tmp/vswitchd.log" 2>&1 &
 	daemon_pid=$!
 	wait_for 50 socat -u OPEN:/dev/null "UNIX-CONNECT:$sock"
@@ -503,7 +515,7 @@ cp "$bad/state/vswitchd.conf" "$bad/conf.orig"
 chown -R "$USER_ID:$USER_ID" "$bad"
 check "bad [nat] mtu: the daemon refuses to start and names group and key" \
 	sh -c "! ip netns exec $HOST setpriv --reuid=$USER_ID --regid=$USER_ID --clear-groups \
-	       timeout 10 $vswitchd --socket $bad/run/s --state-dir $bad/state 2>$tmp/bad.err &&
+	       env ${vswitchd_env[*]} timeout 10 $vswitchd --socket $bad/run/s --state-dir $bad/state 2>$tmp/bad.err &&
 	       grep -q '\[nat\]: mtu' $tmp/bad.err"
 check "bad [nat]: the file is not rewritten" cmp "$bad/state/vswitchd.conf" "$bad/conf.orig"
 
