@@ -534,6 +534,24 @@ static int vsw_tx_wait(struct vsw_port *p, uint32_t len, uint64_t deadline,
 }
 
 /**
+ * sender_done() - a sender's end: record what it sent, then stay connected
+ * until the parent says stop (at most 10 s): detaching would drop frames
+ * the switch has not forwarded yet.
+ */
+static void sender_done(struct shared *sh, struct side *me, uint64_t sent, uint32_t len)
+{
+	uint64_t hard;
+
+	me->t_last = mono_ns();
+	me->frames = sent;
+	me->bytes = sent * len;
+	__atomic_store_n(&me->done, 1, __ATOMIC_RELEASE);
+	hard = mono_ns() + 10000 * 1000000ull;
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) && mono_ns() < hard)
+		usleep(1000);
+}
+
+/**
  * vsw_sender() - child process: send @len-byte frames for o.seconds.
  *
  * Batches o.batch frames per publish, yields the CPU every o.tx_yield_kib,
@@ -594,14 +612,7 @@ static int vsw_sender(struct shared *sh, uint32_t len)
 	}
 out:
 	vsw_flush(p);
-	me->t_last = mono_ns();
-	me->frames = sent;
-	me->bytes = sent * len;
-	__atomic_store_n(&me->done, 1, __ATOMIC_RELEASE);
-	/* Stay attached until the receiver drained: detaching drops the TX ring. */
-	hard = mono_ns() + 10000 * 1000000ull;
-	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) && mono_ns() < hard)
-		usleep(1000);
+	sender_done(sh, me, sent, len);
 	vsw_detach(p);
 	return me->err[0] ? 1 : 0;
 }
@@ -773,13 +784,7 @@ static int vde_sender(struct shared *sh, uint32_t len)
 		}
 	}
 out:
-	me->t_last = mono_ns();
-	me->frames = sent;
-	me->bytes = sent * len;
-	__atomic_store_n(&me->done, 1, __ATOMIC_RELEASE);
-	hard = mono_ns() + 10000 * 1000000ull;
-	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) && mono_ns() < hard)
-		usleep(1000);
+	sender_done(sh, me, sent, len);
 	vde_close(c);
 	return me->err[0] ? 1 : 0;
 }
