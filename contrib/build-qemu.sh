@@ -21,7 +21,8 @@
 #
 # Cache: $VSWITCH_CACHE_DIR/qemu-10.0.2-<key>/ holds the git source tree and
 # its build/ dir, qemu-10.0.2-<key>.log the build log; the key hashes the
-# configure options, qemu-patches/*.patch and net-backend/include/vswitch/*.h.
+# configure options, qemu-patches/*.patch, net-backend/include/vswitch/*.h
+# and the project build dir whose libvswitch the binary loads.
 # The two most recently used builds are kept. The QEMU finds its firmware
 # (option ROMs built here, Debian's SeaBIOS and iPXE) without -L.
 #
@@ -97,6 +98,11 @@ cache_key() {
 		if [ -d "$HEADER_DIR" ]; then
 			echo "headers $(cat "$HEADER_DIR"/*.h 2>/dev/null | sha256sum)"
 		fi
+		# The binary finds libvswitch in this build dir (its RUNPATH):
+		# each project build dir gets a QEMU of its own.
+		case " ${CONFIGURE_OPTS[*]} " in
+		*" --enable-vswitch "*) echo "libvswitch $(realpath -m "$PROJECT_BUILD")" ;;
+		esac
 	} | sha256sum | cut -c1-12
 }
 
