@@ -54,7 +54,7 @@ ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --suite unit --suite integr
 phase "fuzzers, ${FUZZ_SECONDS}s each (build-fuzz/)"
 CC=clang setup build-fuzz -Dfuzzers=true
 for f in build-fuzz/tests/fuzz-*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	corpus=$(mktemp -d)
 	echo "--- $(basename "$f")"
 	"$f" -max_total_time="$FUZZ_SECONDS" -max_len=70000 "$corpus" 2>&1 | tail -n 1
