@@ -139,6 +139,17 @@ static char *finish(JsonBuilder *b)
 	return g_strconcat(text, "\n", NULL);
 }
 
+/* End a reply: the request's id, if it had one, then the line. */
+static char *finish_reply(JsonBuilder *b, JsonNode *id)
+{
+	if (id) {
+		json_builder_set_member_name(b, "id");
+		json_builder_add_value(b, json_node_copy(id));
+	}
+	json_builder_end_object(b);
+	return finish(b);
+}
+
 char *vswd_reply_ok(JsonNode *ret, JsonNode *id)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -151,12 +162,7 @@ char *vswd_reply_ok(JsonNode *ret, JsonNode *id)
 		json_builder_begin_object(b);
 		json_builder_end_object(b);
 	}
-	if (id) {
-		json_builder_set_member_name(b, "id");
-		json_builder_add_value(b, json_node_copy(id));
-	}
-	json_builder_end_object(b);
-	return finish(b);
+	return finish_reply(b, id);
 }
 
 char *vswd_reply_error(const GError *e, JsonNode *id)
@@ -172,12 +178,7 @@ char *vswd_reply_error(const GError *e, JsonNode *id)
 	json_builder_set_member_name(b, "desc");
 	json_builder_add_string_value(b, e->message);
 	json_builder_end_object(b);
-	if (id) {
-		json_builder_set_member_name(b, "id");
-		json_builder_add_value(b, json_node_copy(id));
-	}
-	json_builder_end_object(b);
-	return finish(b);
+	return finish_reply(b, id);
 }
 
 char *vswd_event_line(const char *name, JsonNode *data)

@@ -617,6 +617,41 @@ out:
 	return me->err[0] ? 1 : 0;
 }
 
+enum rx_step {
+	RX_MORE,	/* took frames: look again at once */
+	RX_IDLE,	/* nothing: wait as --rx-wait says */
+	RX_DONE,	/* the run is over and the input stayed quiet, or time is up */
+};
+
+/**
+ * rx_progress() - a receiver's bookkeeping after one pass over its input:
+ * count the @n frames taken at @now, track how long the input was quiet.
+ * Return: what to do next.
+ */
+static enum rx_step rx_progress(struct shared *sh, struct side *me, unsigned n,
+				uint64_t now, uint64_t hard, uint64_t *frames,
+				uint64_t *idle_since)
+{
+	if (n) {
+		if (!*frames) {
+			me->t_first = now;
+			me->first = n;
+		}
+		*frames += n;
+		me->t_last = now;
+		*idle_since = 0;
+		return RX_MORE;
+	}
+	if (!*idle_since)
+		*idle_since = now;
+	if (now > hard)
+		return RX_DONE;
+	if (__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) &&
+	    now - *idle_since > DRAIN_IDLE_MS * 1000000ull)
+		return RX_DONE;
+	return RX_IDLE;
+}
+
 /**
  * vsw_receiver() - child process: announce the receiver MAC, then take and
  * copy out every frame until the parent says stop and the ring stays quiet.
@@ -629,6 +664,7 @@ static int vsw_receiver(struct shared *sh, uint32_t len)
 	struct vsw_vnet_hdr vnet;
 	struct iovec iov = { frame, 64 };
 	uint64_t idle_since = 0, hard, frames = 0, bytes = 0;
+	enum rx_step step;
 	struct vsw_port *p;
 	int rc;
 
@@ -666,23 +702,12 @@ static int vsw_receiver(struct shared *sh, uint32_t len)
 			break;
 		}
 		now = mono_ns();
-		if (n) {
+		if (n)
 			vsw_recv_flush(p);
-			if (!frames) {
-				me->t_first = now;
-				me->first = n;
-			}
-			frames += n;
-			me->t_last = now;
-			idle_since = 0;
+		step = rx_progress(sh, me, n, now, hard, &frames, &idle_since);
+		if (step == RX_MORE)
 			continue;
-		}
-		if (!idle_since)
-			idle_since = now;
-		if (now > hard)
-			break;
-		if (__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) &&
-		    now - idle_since > DRAIN_IDLE_MS * 1000000ull)
+		if (step == RX_DONE)
 			break;
 		if (o.rx_wait == WAIT_SLEEP || now - idle_since > o.spin_us * 1000ull) {
 			me->sleeps++;
@@ -799,6 +824,7 @@ static int vde_receiver(struct shared *sh, uint32_t len)
 	static uint8_t frame[VSW_FRAME_MAX], buf[VSW_FRAME_MAX];
 	struct vsw_vnet_hdr vnet;
 	uint64_t idle_since = 0, hard, frames = 0, bytes = 0;
+	enum rx_step step;
 	VDECONN *c;
 
 	c = vde_attach_port("vsw-bench receiver", me);
@@ -830,22 +856,10 @@ static int vde_receiver(struct shared *sh, uint32_t len)
 			break;
 		}
 		now = mono_ns();
-		if (n) {
-			if (!frames) {
-				me->t_first = now;
-				me->first = n;
-			}
-			frames += n;
-			me->t_last = now;
-			idle_since = 0;
+		step = rx_progress(sh, me, n, now, hard, &frames, &idle_since);
+		if (step == RX_MORE)
 			continue;
-		}
-		if (!idle_since)
-			idle_since = now;
-		if (now > hard)
-			break;
-		if (__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) &&
-		    now - idle_since > DRAIN_IDLE_MS * 1000000ull)
+		if (step == RX_DONE)
 			break;
 		if (o.rx_wait == WAIT_SLEEP || now - idle_since > o.spin_us * 1000ull) {
 			struct pollfd pfd = { vde_datafd(c), POLLIN, 0 };
