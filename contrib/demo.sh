@@ -9,7 +9,8 @@
 # As root it installs the Debian packages it needs first; as another user
 # they must be there already (the Default switch itself needs no root).
 # It builds vswitch and the patched QEMU (cached), starts a vswitchd of
-# its own on a private socket, a small web server on 127.0.0.1:8080, and
+# its own on a private socket, a small web server on 127.0.0.1 (port 8080,
+# or another free one), and
 # boots the test guest with -netdev vswitch,switch=Default.  The guest
 # takes a DHCP lease, pings the gateway and fetches the page from the
 # host through the NAT.  Traffic stays on this machine (the NAT maps the
@@ -71,7 +72,12 @@ echo "\$ vswitchctl switch list"
 # A page for the guest to fetch, served on the host's loopback only.
 mkdir -p "$TMP/www"
 echo "Hello from the host, through the vswitch Default switch." >"$TMP/www/hello.txt"
-python3 -m http.server 8080 --bind 127.0.0.1 --directory "$TMP/www" \
+PORT=8080
+if ! python3 -c 'import socket,sys; socket.create_server(("127.0.0.1", int(sys.argv[1])))' \
+	"$PORT" 2>/dev/null; then
+	PORT=$(python3 -c 'import socket; print(socket.create_server(("127.0.0.1", 0)).getsockname()[1])')
+fi
+python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$TMP/www" \
 	>"$TMP/http.log" 2>&1 &
 PIDS+=($!)
 
@@ -83,21 +89,18 @@ say "Booting the guest on the Default switch"
 echo "\$ qemu-system-x86_64 ... -netdev $NETDEV -device virtio-net-pci,netdev=net0"
 
 if [ -n "$SHELL_MODE" ]; then
-	echo "(the guest's shell; try: ip addr; ping 10.0.2.2; wget -O - http://10.0.2.2:8080/hello.txt)"
+	echo "(the guest's shell; try: ip addr; ping 10.0.2.2; wget -O - http://10.0.2.2:$PORT/hello.txt)"
 	"$QEMU" "${QEMU_ARGS[@]}" -serial mon:stdio \
 		-append "console=ttyS0 quiet panic=-1 vsw.ip=dhcp vsw.role=shell"
 	exit 0
 fi
 
-SCRIPT=$(cat <<'EOF'
-echo "guest\$ ip -4 addr show eth0"; ip -4 addr show eth0 | grep inet
-echo "guest\$ ip route"; ip route
-echo "guest\$ ping -c 3 10.0.2.2"; ping -c 3 -W 2 10.0.2.2 | tail -n 2
-echo "guest\$ wget -O - http://10.0.2.2:8080/hello.txt"
-wget -q -O - http://10.0.2.2:8080/hello.txt
-sleep 2
-EOF
-)
+SCRIPT="echo 'guest\$ ip -4 addr show eth0'; ip -4 addr show eth0 | grep inet
+echo 'guest\$ ip route'; ip route
+echo 'guest\$ ping -c 3 10.0.2.2'; ping -c 3 -W 2 10.0.2.2 | tail -n 2
+echo 'guest\$ wget -O - http://10.0.2.2:$PORT/hello.txt'
+wget -q -O - http://10.0.2.2:$PORT/hello.txt
+sleep 2"
 "$QEMU" "${QEMU_ARGS[@]}" -serial "file:$TMP/console" -name demo \
 	-append "console=ttyS0 quiet panic=-1 vsw.ip=dhcp vsw.role=run vsw.cmd=$(printf '%s\n' "$SCRIPT" | base64 -w0)" \
 	</dev/null >"$TMP/qemu.log" 2>&1 &
