@@ -534,6 +534,26 @@ static int vsw_tx_wait(struct vsw_port *p, uint32_t len, uint64_t deadline,
 }
 
 /**
+ * sender_ready() - a sender is attached: say so, then wait (at most
+ * START_MS) for the parent's go.  Return: the start time, or 0 on timeout.
+ */
+static uint64_t sender_ready(struct shared *sh, struct side *me)
+{
+	uint64_t hard, start;
+
+	__atomic_store_n(&me->ready, 1, __ATOMIC_RELEASE);
+	hard = mono_ns() + START_MS * 1000000ull;
+	while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE)) {
+		if (mono_ns() > hard)
+			return 0;
+		usleep(100);
+	}
+	start = mono_ns();
+	me->t_first = start;
+	return start;
+}
+
+/**
  * sender_done() - a sender's end: record what it sent, then stay connected
  * until the parent says stop (at most 10 s): detaching would drop frames
  * the switch has not forwarded yet.
@@ -565,22 +585,16 @@ static int vsw_sender(struct shared *sh, uint32_t len)
 	struct vsw_vnet_hdr vnet;
 	struct iovec iov = { frame, len };
 	uint64_t yield_bytes = o.tx_yield_kib * 1024ull;
-	uint64_t start, end, hard, sent = 0, yielded_at = 0;
+	uint64_t start, end, sent = 0, yielded_at = 0;
 	struct vsw_port *p;
 
 	build_frame(frame, len, mac_sender, mac_receiver, &vnet);
 	p = vsw_attach_port("sender", me);
 	if (!p)
 		return 1;
-	__atomic_store_n(&me->ready, 1, __ATOMIC_RELEASE);
-	hard = mono_ns() + START_MS * 1000000ull;
-	while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE)) {
-		if (mono_ns() > hard)
-			return 1;
-		usleep(100);
-	}
-	start = mono_ns();
-	me->t_first = start;
+	start = sender_ready(sh, me);
+	if (!start)
+		return 1;
 	end = start + (uint64_t)(o.seconds * 1e9);
 	for (uint64_t now = start; now < end; now = mono_ns()) {
 		for (unsigned i = 0; i < o.batch; i++) {
@@ -761,22 +775,16 @@ static int vde_sender(struct shared *sh, uint32_t len)
 	static uint8_t frame[VSW_FRAME_MAX];
 	struct vsw_vnet_hdr vnet;
 	uint64_t yield_bytes = o.tx_yield_kib * 1024ull;
-	uint64_t start, end, hard, sent = 0, yielded_at = 0;
+	uint64_t start, end, sent = 0, yielded_at = 0;
 	VDECONN *c;
 
 	build_frame(frame, len, mac_sender, mac_receiver, &vnet);
 	c = vde_attach_port("vsw-bench sender", me);
 	if (!c)
 		return 1;
-	__atomic_store_n(&me->ready, 1, __ATOMIC_RELEASE);
-	hard = mono_ns() + START_MS * 1000000ull;
-	while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE)) {
-		if (mono_ns() > hard)
-			return 1;
-		usleep(100);
-	}
-	start = mono_ns();
-	me->t_first = start;
+	start = sender_ready(sh, me);
+	if (!start)
+		return 1;
 	end = start + (uint64_t)(o.seconds * 1e9);
 	for (uint64_t now = start; now < end; now = mono_ns()) {
 		for (unsigned i = 0; i < o.batch; i++) {
