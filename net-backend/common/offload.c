@@ -9,6 +9,13 @@
  * copy headers + one chunk of payload into the scratch buffer, patch
  * lengths, IDs, sequence numbers, flags and checksums, and emit.  After
  * gso_parse() succeeds no offset can leave [0, end), end <= len.
+ *
+ * vsw_vnet_check() runs the same gso_parse() on the caller's private copy
+ * of the first bytes of the frame: gso_parse() reads only [0, avail) and
+ * judges lengths against the whole frame, so the verdict on the copy is the
+ * verdict vsw_gso_segment() reaches on the frame.  csum_l4() finds the L4
+ * checksum of a frame without GSO, for vsw_vnet_check() and, with the same
+ * window, for vsw_csum_complete()'s DATA_VALID.
  */
 #include <endian.h>
 #include <errno.h>
@@ -27,9 +34,12 @@
 #define VLAN_HLEN		4
 #define VLAN_DEPTH_MAX		2
 
+#define IP_PROTO_HOPOPTS	0	/* IPv6 hop-by-hop options header */
 #define IP_PROTO_TCP		6
 #define IP_PROTO_UDP		17
+#define IP_PROTO_ROUTING	43	/* IPv6 routing header */
 #define IP_PROTO_FRAGMENT	44	/* IPv6 fragment header */
+#define IP_PROTO_DSTOPTS	60	/* IPv6 destination options header */
 
 #define IPV4_HLEN_MIN		20
 #define IPV4_DF			0x4000
@@ -43,10 +53,22 @@
 #define IPV6_FRAG_MF		1
 
 #define TCP_HLEN_MIN		20
+#define TCP_CSUM_OFF		16
 #define TCP_FIN			0x01
 #define TCP_PSH			0x08
 #define TCP_CWR			0x80
 #define UDP_HLEN		8
+#define UDP_CSUM_OFF		6
+
+#define GSO_BY_FRAGS		0xffff	/* Linux's gso_size "as the frags" */
+
+_Static_assert(VSW_HDR_COPY >= ETH_HLEN + VLAN_DEPTH_MAX * VLAN_HLEN + 60 + 60,
+	       "VSW_HDR_COPY holds the longest GSO headers");
+_Static_assert((uint64_t)VSW_GSO_MAX_SEGS * VSW_GSO_TCP_MIN >=
+	       65535 - TCP_HLEN_MIN,
+	       "the largest TSO frame at the TCP floor is within the cap");
+_Static_assert(VSW_GSO_UDP_MIN >= UDP_HLEN && VSW_GSO_UDP_MIN % 8 == 0,
+	       "a UFO fragment holds the UDP header, in 8-byte units");
 
 /* Bytes per inner checksum block: even, small enough that 64-bit
  * accumulators cannot overflow (see csum_block()).
@@ -180,6 +202,129 @@ uint32_t vsw_csum_pseudo6(const uint8_t *saddr, const uint8_t *daddr,
 	return vsw_csum_partial(tail, sizeof(tail), sum);
 }
 
+/*
+ * l2_parse() - skip the Ethernet header and up to VLAN_DEPTH_MAX tags.
+ * @f:     the frame's first @avail bytes
+ * @avail: bytes readable at @f
+ * @l3:    set to the offset after the tags skipped
+ * @type:  set to the ethertype there (a third tag's TPID stays a TPID)
+ *
+ * Return: 0, or -EINVAL if a header does not fit in @avail.
+ */
+static int l2_parse(const uint8_t *f, uint32_t avail, uint32_t *l3,
+		    uint16_t *type)
+{
+	uint32_t off = ETH_TYPE_OFF;
+	uint16_t t;
+	int depth;
+
+	if (avail < ETH_HLEN)
+		return -EINVAL;
+	t = rd16(f + off);
+	for (depth = 0; depth < VLAN_DEPTH_MAX &&
+	     (t == ETH_P_8021Q || t == ETH_P_8021AD); depth++) {
+		if (avail - off < VLAN_HLEN + 2)
+			return -EINVAL;
+		off += VLAN_HLEN;
+		t = rd16(f + off);
+	}
+	*l3 = off + 2;
+	*type = t;
+	return 0;
+}
+
+/*
+ * csum_l4() - find the TCP/UDP checksum of a frame without GSO.
+ * @f:     the frame's first @avail bytes
+ * @avail: bytes readable at @f, at least @l3
+ * @len:   length of the whole frame
+ * @l3:    offset of the IP header (from l2_parse())
+ * @type:  its ethertype
+ * @l4:    set to the offset of the TCP/UDP header
+ * @field: set to the offset of its checksum field from @l4
+ *
+ * IPv4 with or without options, not a fragment; IPv6 after any hop-by-hop
+ * (first only), routing and destination options headers.  The IP header
+ * and extension headers lie in @avail, the datagram in the frame, a
+ * minimal TCP or UDP header in the datagram.
+ *
+ * Return: true if found.
+ */
+static bool csum_l4(const uint8_t *f, uint32_t avail, uint32_t len,
+		    uint32_t l3, uint16_t type, uint32_t *l4, uint32_t *field)
+{
+	const uint8_t *ip = f + l3;
+	uint32_t off, end, min;
+	uint8_t proto;
+
+	if (type == ETH_P_IPV4) {
+		uint32_t ihl, tot;
+
+		if (avail - l3 < IPV4_HLEN_MIN || ip[0] >> 4 != 4)
+			return false;
+		ihl = (ip[0] & 0xfu) * 4;
+		tot = rd16(ip + 2);
+		if (ihl < IPV4_HLEN_MIN || ihl > avail - l3 || tot < ihl ||
+		    tot > len - l3 || (rd16(ip + 6) & IPV4_FRAG_MASK))
+			return false;
+		proto = ip[9];
+		off = l3 + ihl;
+		end = l3 + tot;
+	} else if (type == ETH_P_IPV6) {
+		bool first = true;
+
+		if (avail - l3 < IPV6_HLEN || ip[0] >> 4 != 6 ||
+		    rd16(ip + 4) > len - l3 - IPV6_HLEN)
+			return false;
+		proto = ip[6];
+		off = l3 + IPV6_HLEN;
+		end = off + rd16(ip + 4);
+		while (proto == IP_PROTO_ROUTING || proto == IP_PROTO_DSTOPTS ||
+		       (proto == IP_PROTO_HOPOPTS && first)) {
+			uint32_t hl;
+
+			if (avail - off < 2)
+				return false;
+			hl = (f[off + 1] + 1u) * 8;
+			if (hl > avail - off || hl > end - off)
+				return false;
+			proto = f[off];
+			off += hl;
+			first = false;
+		}
+	} else {
+		return false;
+	}
+
+	if (proto == IP_PROTO_TCP) {
+		min = TCP_HLEN_MIN;
+		*field = TCP_CSUM_OFF;
+	} else if (proto == IP_PROTO_UDP) {
+		min = UDP_HLEN;
+		*field = UDP_CSUM_OFF;
+	} else {
+		return false;
+	}
+	if (end - off < min)
+		return false;
+	*l4 = off;
+	return true;
+}
+
+/* @start/@off are the TCP/UDP checksum of the frame at @f (@len bytes). */
+static bool csum_is_l4(const uint8_t *f, uint32_t avail, uint32_t len,
+		       uint32_t start, uint32_t off)
+{
+	uint32_t l3, l4, field;
+	uint16_t type;
+
+	if (avail > len)
+		avail = len;
+	return l2_parse(f, avail, &l3, &type) == 0 &&
+	       csum_l4(f, avail, len, l3, type, &l4, &field) &&
+	       start == l4 && off == field;
+}
+
 unsigned vsw_offload_needed(const struct vsw_vnet_hdr *vnet,
 			    unsigned port_offloads)
 {
@@ -219,6 +364,7 @@ int vsw_csum_complete(uint8_t *frame, uint32_t len, struct vsw_vnet_hdr *vnet)
 {
 	uint32_t start, off;
 	uint16_t c;
+	bool own;
 
 	if (!(vnet->flags & VSW_VNET_F_NEEDS_CSUM))
 		return 0;
@@ -226,13 +372,19 @@ int vsw_csum_complete(uint8_t *frame, uint32_t len, struct vsw_vnet_hdr *vnet)
 	off = le16toh(vnet->csum_offset);
 	if (start > len || off > len - start || len - start - off < 2)
 		return -EINVAL;
+	/* before the store: a field inside the IP header would change it */
+	own = csum_is_l4(frame, VSW_HDR_COPY, len, start, off);
 
 	c = vsw_csum_fold(vsw_csum_partial(frame + start, len - start, 0));
 	if (!c)
 		c = 0xffff;
 	memcpy(frame + start + off, &c, sizeof(c));
-	vnet->flags = (uint8_t)((vnet->flags & ~VSW_VNET_F_NEEDS_CSUM) |
-				VSW_VNET_F_DATA_VALID);
+	vnet->flags = (uint8_t)((vnet->flags & ~(VSW_VNET_F_NEEDS_CSUM |
+						 VSW_VNET_F_DATA_VALID)) |
+				(own ? VSW_VNET_F_DATA_VALID : 0));
+	/* Nothing is left to checksum: the offsets mean nothing any more. */
+	vnet->csum_start = 0;
+	vnet->csum_offset = 0;
 	return 0;
 }
 
@@ -243,6 +395,7 @@ int vsw_csum_complete(uint8_t *frame, uint32_t len, struct vsw_vnet_hdr *vnet)
  * @l4:    offset of the TCP/UDP header
  * @pay:   offset of the bytes to split: end of the headers every segment
  *         repeats (after the L4 header; for UFO, after the IP header = @l4)
+ * @hdr_end: end of the L4 header (@pay, or @l4 + 8 for UFO)
  * @end:   end of the IP datagram, <= frame length
  * @mss:   bytes of @pay..@end per segment (a multiple of 8 for UFO)
  * @type:  VSW_VNET_GSO_* without the ECN bit
@@ -254,6 +407,7 @@ struct gso_frame {
 	uint32_t l3;
 	uint32_t l4;
 	uint32_t pay;
+	uint32_t hdr_end;
 	uint32_t end;
 	uint32_t mss;
 	uint8_t type;
@@ -303,52 +457,66 @@ static void ipv4_opts_fragment(uint8_t *ip, uint32_t ihl)
 	}
 }
 
+/* Number of segments: the payload in mss pieces, at least one. */
+static uint32_t gso_count(const struct gso_frame *g)
+{
+	uint32_t payload = g->end - g->pay;
+
+	return payload <= g->mss ? 1 : (payload + g->mss - 1) / g->mss;
+}
+
 /*
  * gso_parse() - validate a GSO frame completely and locate its headers.
+ * @f:     the frame's first @avail bytes, all that is read
+ * @avail: bytes readable at @f, <= @len; every header must lie in them
+ * @len:   length of the whole frame, for the IP lengths
+ * @vnet:  gso_type and gso_size
+ * @g:     the result
+ *
+ * Also enforces the gso_size floor and the segment cap.
  * Return: 0 or -EINVAL.
  */
-static int gso_parse(const uint8_t *f, uint32_t len,
+static int gso_parse(const uint8_t *f, uint32_t avail, uint32_t len,
 		     const struct vsw_vnet_hdr *vnet, struct gso_frame *g)
 {
-	uint32_t off = ETH_TYPE_OFF, ihl, doff;
+	uint32_t ihl, doff, size, least, cap;
 	uint16_t ethertype;
 	uint8_t proto;
-	int depth;
 
 	g->f = f;
 	g->type = (uint8_t)(vnet->gso_type & ~VSW_VNET_GSO_ECN);
-	g->mss = le16toh(vnet->gso_size);
+	size = le16toh(vnet->gso_size);
 	switch (g->type) {
 	case VSW_VNET_GSO_TCPV4:
 	case VSW_VNET_GSO_TCPV6:
+		least = VSW_GSO_TCP_MIN;
+		cap = VSW_GSO_MAX_SEGS;
+		break;
 	case VSW_VNET_GSO_UDP:
+		least = VSW_GSO_UDP_MIN;
+		cap = VSW_GSO_MAX_SEGS;
+		break;
 	case VSW_VNET_GSO_UDP_L4:
+		least = VSW_GSO_UDP_MIN;
+		cap = VSW_USO_MAX_SEGS;
 		break;
 	default:
 		return -EINVAL;
 	}
+	if (size < least)
+		return -EINVAL;
+	g->mss = size;
 	if (g->type == VSW_VNET_GSO_UDP)
 		g->mss &= ~7u;		/* fragment offsets count 8 bytes */
-	if (!g->mss)
-		return -EINVAL;
 
-	if (len < ETH_HLEN)
+	if (l2_parse(f, avail, &g->l3, &ethertype) < 0)
 		return -EINVAL;
-	ethertype = rd16(f + off);
-	for (depth = 0; ethertype == ETH_P_8021Q || ethertype == ETH_P_8021AD;
-	     depth++) {
-		if (depth == VLAN_DEPTH_MAX || len - off < VLAN_HLEN + 2)
-			return -EINVAL;
-		off += VLAN_HLEN;
-		ethertype = rd16(f + off);
-	}
-	g->l3 = off + 2;
 
 	if (ethertype == ETH_P_IPV4) {
 		const uint8_t *ip = f + g->l3;
 		uint32_t tot;
 
-		if (len - g->l3 < IPV4_HLEN_MIN || ip[0] >> 4 != 4)
+		if (avail - g->l3 < IPV4_HLEN_MIN || ip[0] >> 4 != 4)
 			return -EINVAL;
 		ihl = (ip[0] & 0xfu) * 4;
 		tot = rd16(ip + 2);
@@ -364,7 +532,7 @@ static int gso_parse(const uint8_t *f, uint32_t len,
 		const uint8_t *ip = f + g->l3;
 		uint32_t plen;
 
-		if (len - g->l3 < IPV6_HLEN || ip[0] >> 4 != 6)
+		if (avail - g->l3 < IPV6_HLEN || ip[0] >> 4 != 6)
 			return -EINVAL;
 		plen = rd16(ip + 4);
 		if (plen > len - g->l3 - IPV6_HLEN)
@@ -393,16 +561,20 @@ static int gso_parse(const uint8_t *f, uint32_t len,
 	}
 	g->proto = proto;
 
+	/* l4 <= end <= len; l4 may still lie beyond avail */
 	if (proto == IP_PROTO_TCP) {
-		if (g->end - g->l4 < TCP_HLEN_MIN)
+		if (g->end - g->l4 < TCP_HLEN_MIN ||
+		    g->l4 + TCP_HLEN_MIN > avail)
 			return -EINVAL;
 		doff = (f[g->l4 + 12] >> 4) * 4u;
-		if (doff < TCP_HLEN_MIN || doff > g->end - g->l4)
+		if (doff < TCP_HLEN_MIN || doff > g->end - g->l4 ||
+		    doff > avail - g->l4)
 			return -EINVAL;
-		g->pay = g->l4 + doff;
+		g->pay = g->hdr_end = g->l4 + doff;
 	} else {
-		if (g->end - g->l4 < UDP_HLEN)
+		if (g->end - g->l4 < UDP_HLEN || g->l4 + UDP_HLEN > avail)
 			return -EINVAL;
+		g->hdr_end = g->l4 + UDP_HLEN;
 		if (g->type == VSW_VNET_GSO_UDP) {
 			g->pay = g->l4;
 			if (!g->ipv6 && !ipv4_opts_valid(f + g->l3, g->l4 - g->l3))
@@ -411,15 +583,13 @@ static int gso_parse(const uint8_t *f, uint32_t len,
 			g->pay = g->l4 + UDP_HLEN;
 		}
 	}
+	if (gso_count(g) > cap)
+		return -EINVAL;
+	/* IPv6 fragments add a header: each must fit the 16-bit length */
+	if (g->type == VSW_VNET_GSO_UDP && g->ipv6 && gso_count(g) > 1 &&
+	    IPV6_FRAG_HLEN + g->mss > 0xffff)
+		return -EINVAL;
 	return 0;
-}
-
-/* Number of segments: the payload in mss pieces, at least one. */
-static uint32_t gso_count(const struct gso_frame *g)
-{
-	uint32_t payload = g->end - g->pay;
-
-	return payload <= g->mss ? 1 : (payload + g->mss - 1) / g->mss;
 }
 
 /* Fix the IP header of a segment of @seg_len bytes; IPv4: ID += @id_inc. */
@@ -611,7 +781,7 @@ int vsw_gso_segment(const uint8_t *frame, uint32_t len,
 	uint32_t n, seg_max;
 	int ret;
 
-	ret = gso_parse(frame, len, vnet, &g);
+	ret = gso_parse(frame, len, len, vnet, &g);
 	if (ret < 0)
 		return ret;
 
@@ -628,4 +798,63 @@ int vsw_gso_segment(const uint8_t *frame, uint32_t len,
 	if (g.type == VSW_VNET_GSO_UDP)
 		return gso_split_ufo(&g, scratch, n, emit, opaque);
 	return gso_split_l4(&g, scratch, n, emit, opaque);
+}
+
+int vsw_vnet_check(const uint8_t *hdr, uint32_t hdr_len, uint32_t frame_len,
+		   const struct vsw_vnet_hdr *in, struct vsw_vnet_hdr *out)
+{
+	const struct vsw_vnet_hdr v = *in;	/* @out may be @in */
+	uint32_t start = le16toh(v.csum_start), off = le16toh(v.csum_offset);
+	bool csum = v.flags & VSW_VNET_F_NEEDS_CSUM;
+	uint8_t type = v.gso_type & (uint8_t)~VSW_VNET_GSO_ECN;
+	uint32_t l3, l4, field;
+	struct gso_frame g;
+	uint16_t ethertype;
+
+	memset(out, 0, sizeof(*out));
+	if (hdr_len > frame_len)
+		hdr_len = frame_len;
+
+	if (v.gso_type == VSW_VNET_GSO_NONE) {
+		int verdict;
+
+		if (!csum)
+			return VSW_VNET_PASS;
+		if (l2_parse(hdr, hdr_len, &l3, &ethertype) < 0)
+			return VSW_VNET_BAD;
+		if (csum_l4(hdr, hdr_len, frame_len, l3, ethertype, &l4,
+			    &field) && start == l4 && off == field)
+			verdict = VSW_VNET_PASS;
+		else if (start >= l3 && start <= frame_len &&
+			 off <= frame_len - start &&
+			 frame_len - start - off >= 2)
+			verdict = VSW_VNET_SOFTWARE;
+		else
+			return VSW_VNET_BAD;
+		out->flags = VSW_VNET_F_NEEDS_CSUM;
+		out->csum_start = v.csum_start;
+		out->csum_offset = v.csum_offset;
+		return verdict;
+	}
+
+	if ((v.gso_type & VSW_VNET_GSO_ECN) && type != VSW_VNET_GSO_TCPV4 &&
+	    type != VSW_VNET_GSO_TCPV6)
+		return VSW_VNET_BAD;
+	if (le16toh(v.gso_size) == GSO_BY_FRAGS)
+		return VSW_VNET_BAD;
+	if (gso_parse(hdr, hdr_len, frame_len, &v, &g) < 0)
+		return VSW_VNET_BAD;
+	field = g.proto == IP_PROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF;
+	if (csum && (start != g.l4 || off != field))
+		return VSW_VNET_BAD;
+
+	out->gso_type = v.gso_type;
+	out->gso_size = v.gso_size;
+	out->hdr_len = htole16((uint16_t)g.hdr_end);
+	if (!csum)
+		return VSW_VNET_SOFTWARE;
+	out->flags = VSW_VNET_F_NEEDS_CSUM;
+	out->csum_start = htole16((uint16_t)g.l4);
+	out->csum_offset = htole16((uint16_t)field);
+	return VSW_VNET_PASS;
 }

@@ -506,6 +506,49 @@ static int run_gso(const struct spec *sp, uint8_t gso_type, uint16_t mss)
 	return ret;
 }
 
+/*
+ * The limits, computed independently: gso_size floor per protocol, segment
+ * count (for UFO: IP payload in multiples of 8) against the cap.
+ */
+static bool gso_within_limits(const struct spec *sp, uint8_t gso_type,
+			      uint32_t mss)
+{
+	uint32_t least = sp->proto == 6 ? 88 : 8, payload, cap, n;
+
+	gso_type &= 0x7f;
+	if (mss < least)
+		return false;
+	if (gso_type == VSW_VNET_GSO_UDP) {
+		mss &= ~7u;
+		payload = 8 + sp->payload;
+	} else {
+		payload = sp->payload;
+	}
+	n = payload <= mss ? 1 : (payload + mss - 1) / mss;
+	cap = gso_type == VSW_VNET_GSO_UDP_L4 ? 128 : 1024;
+	/* an IPv6 fragment's payload length counts its 8-byte header */
+	if (gso_type == VSW_VNET_GSO_UDP && sp->ipv6 && n > 1 && 8 + mss > 65535)
+		return false;
+	return n <= cap;
+}
+
+/* Build, segment: must be refused with nothing emitted; returns the error. */
+static int run_gso_refused(const struct spec *sp, uint8_t gso_type, uint16_t mss)
+{
+	struct frame fr = build(sp);
+	struct vsw_vnet_hdr v = vnet_for(&fr, gso_type, mss);
+	struct sink k;
+	int ret;
+
+	sink_init(&k);
+	ret = segment(&fr, &v, &k);
+	g_assert_cmpint(ret, <, 0);
+	g_assert_cmpint(k.calls, ==, 0);
+	sink_clear(&k);
+	g_free(fr.buf);
+	return ret;
+}
+
 /* ---- checksum primitives ---- */
 
 static void test_csum_known_answer(void)
@@ -863,8 +906,8 @@ static void test_gso_tcp4_sizes(void)
 	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_TCPV4, 1448), ==, 2);
 	sp.payload = 1448 * 5;	/* exact multiple */
 	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_TCPV4, 1448), ==, 5);
-	sp.payload = 100;
-	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_TCPV4, 1), ==, 100);
+	sp.payload = 1000;	/* the smallest gso_size allowed */
+	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_TCPV4, VSW_GSO_TCP_MIN), ==, 12);
 	/* the largest IPv4 datagram */
 	sp.payload = 65535 - 40;
 	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_TCPV4, 1448), ==, 46);
@@ -941,6 +984,16 @@ static void test_gso_ufo6(void)
 	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_UDP, 1448), ==, 1);
 	sp.payload = 65535 - 8;
 	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_UDP, 1232), ==, 54);
+	/* the largest fragments whose payload length (+ 8) fits 16 bits */
+	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_UDP, 65527), ==, 2);
+	/* 65528 + 8 would wrap to 0: refused (found by fuzz-offload) */
+	g_assert_cmpint(run_gso_refused(&sp, VSW_VNET_GSO_UDP, 65528), ==,
+			-EINVAL);
+	g_assert_cmpint(run_gso_refused(&sp, VSW_VNET_GSO_UDP, 65534), ==,
+			-EINVAL);
+	/* unless the datagram fits one fragment: sent whole */
+	sp.payload = 65528 - 8;
+	g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_UDP, 65528), ==, 1);
 }
 
 /*
@@ -1062,7 +1115,10 @@ static void test_gso_random(void)
 						   VSW_VNET_GSO_UDP_L4;
 		if (g_test_rand_bit())
 			type |= VSW_VNET_GSO_ECN;
-		g_assert_cmpint(run_gso(&sp, type, mss), >, 0);
+		if (gso_within_limits(&sp, type, mss))
+			g_assert_cmpint(run_gso(&sp, type, mss), >, 0);
+		else
+			g_assert_cmpint(run_gso_refused(&sp, type, mss), ==, -EINVAL);
 	}
 }
 
@@ -1343,6 +1399,966 @@ static void test_gso_truncations(void)
 	g_free(fr.buf);
 }
 
+/* ---- vsw_vnet_check() ---- */
+
+/*
+ * What every verdict must leave in @out: no flag but NEEDS_CSUM, no
+ * num_buffers, no GSO fields without a GSO type, no checksum fields without
+ * NEEDS_CSUM, all zero for BAD.
+ */
+static void assert_out_clean(int verdict, const struct vsw_vnet_hdr *o,
+			     uint32_t len)
+{
+	static const struct vsw_vnet_hdr zero;
+
+	g_assert_cmpuint(o->flags & ~VSW_VNET_F_NEEDS_CSUM, ==, 0);
+	g_assert_cmpuint(o->num_buffers, ==, 0);
+	if (verdict == VSW_VNET_BAD)
+		g_assert_cmpmem(o, sizeof(*o), &zero, sizeof(zero));
+	if (o->gso_type == VSW_VNET_GSO_NONE) {
+		g_assert_cmpuint(o->gso_size, ==, 0);
+		g_assert_cmpuint(o->hdr_len, ==, 0);
+	}
+	if (!(o->flags & VSW_VNET_F_NEEDS_CSUM)) {
+		g_assert_cmpuint(o->csum_start, ==, 0);
+		g_assert_cmpuint(o->csum_offset, ==, 0);
+	} else {
+		g_assert_cmpuint(o->csum_start, >=, 14);
+		g_assert_cmpuint((uint32_t)o->csum_start + o->csum_offset + 2,
+				 <=, len);
+	}
+}
+
+/*
+ * vsw_vnet_check() as the data path calls it: on an exact-size private copy
+ * of the first min(len, VSW_HDR_COPY) bytes (ASan sees any read beyond),
+ * or of the first @hdr_len bytes if that is smaller.
+ */
+static int check_hdr(const uint8_t *f, uint32_t len, uint32_t hdr_len,
+		     const struct vsw_vnet_hdr *in, struct vsw_vnet_hdr *out)
+{
+	uint32_t hl = len < VSW_HDR_COPY ? len : VSW_HDR_COPY;
+	uint8_t *h;
+	int ret;
+
+	if (hdr_len < hl)
+		hl = hdr_len;
+	h = copy_of(f, hl);
+	if (out != in)
+		memset(out, 0xa5, sizeof(*out));	/* written in full */
+	ret = vsw_vnet_check(h, hl, len, in, out);
+	g_free(h);
+	g_assert_true(ret == VSW_VNET_PASS || ret == VSW_VNET_SOFTWARE ||
+		      ret == VSW_VNET_BAD);
+	assert_out_clean(ret, out, len);
+	return ret;
+}
+
+static int check_frame(const struct frame *fr, const struct vsw_vnet_hdr *in,
+		       struct vsw_vnet_hdr *out)
+{
+	return check_hdr(fr->buf, fr->len, UINT32_MAX, in, out);
+}
+
+/* Verdict only. */
+static int verdict_of(const struct frame *fr, const struct vsw_vnet_hdr *in)
+{
+	struct vsw_vnet_hdr out;
+
+	return check_frame(fr, in, &out);
+}
+
+static uint16_t csum_field_off(const struct frame *fr)
+{
+	return fr->proto == 6 ? 16 : 6;
+}
+
+/* The header a PASS of @fr must produce: the frame's own offsets. */
+static void assert_canonical(const struct frame *fr, const struct vsw_vnet_hdr *o,
+			     uint8_t gso_type, uint16_t gso_size)
+{
+	g_assert_cmpuint(o->flags, ==, VSW_VNET_F_NEEDS_CSUM);
+	g_assert_cmphex(o->gso_type, ==, gso_type);
+	g_assert_cmpuint(o->gso_size, ==, gso_size);
+	g_assert_cmpuint(o->csum_start, ==, fr->l4);
+	g_assert_cmpuint(o->csum_offset, ==, csum_field_off(fr));
+	if (gso_type == VSW_VNET_GSO_NONE)
+		g_assert_cmpuint(o->hdr_len, ==, 0);
+	else if ((gso_type & 0x7f) == VSW_VNET_GSO_UDP)
+		g_assert_cmpuint(o->hdr_len, ==, fr->l4 + 8);
+	else
+		g_assert_cmpuint(o->hdr_len, ==, fr->pay);
+}
+
+/* No offload asked for: PASS with an all-zero header, whatever the frame. */
+static void test_check_plain(void)
+{
+	static const struct vsw_vnet_hdr zero;
+	struct vsw_vnet_hdr in = {
+		.flags = VSW_VNET_F_DATA_VALID | 0xfc,
+		.hdr_len = 99, .gso_size = 1448, .csum_start = 7,
+		.csum_offset = 3, .num_buffers = 5,
+	}, out;
+	uint8_t junk[64];
+	uint32_t len;
+
+	memset(junk, 0xee, sizeof(junk));
+	for (len = 0; len <= sizeof(junk); len += 5) {
+		g_assert_cmpint(check_hdr(junk, len, UINT32_MAX, &in, &out), ==,
+				VSW_VNET_PASS);
+		g_assert_cmpmem(&out, sizeof(out), &zero, sizeof(zero));
+	}
+}
+
+/* NEEDS_CSUM at the frame's own TCP/UDP checksum: PASS, then a completed
+ * checksum that verifies, with DATA_VALID.
+ */
+static void test_check_csum_canonical(void)
+{
+	static const struct spec specs[] = {
+		{ .proto = 6, .payload = 1000 },
+		{ .proto = 6, .payload = 1000, .ip_opts = 40, .tcp_opts = 12,
+		  .vlans = 2 },
+		{ .ipv6 = true, .proto = 6, .payload = 999, .vlans = 1 },
+		{ .proto = 17, .payload = 512, .ip_opts = 12 },
+		{ .ipv6 = true, .proto = 17, .payload = 0 },
+		{ .proto = 6, .payload = 10, .trailer = 6 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(specs); i++) {
+		struct frame fr = build(&specs[i]);
+		struct vsw_vnet_hdr in = vnet_for(&fr, VSW_VNET_GSO_NONE, 0), out;
+
+		in.hdr_len = 1234;		/* not GSO: dropped */
+		g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_PASS);
+		assert_canonical(&fr, &out, VSW_VNET_GSO_NONE, 0);
+		if (!specs[i].trailer) {
+			g_assert_cmpint(vsw_csum_complete(fr.buf, fr.len, &out),
+					==, 0);
+			g_assert_cmpuint(out.flags, ==, VSW_VNET_F_DATA_VALID);
+			g_assert_true(ref_l4_valid(fr.ipv6, fr.buf + fr.l3,
+						   fr.proto, fr.buf + fr.l4,
+						   fr.end - fr.l4));
+		}
+		g_free(fr.buf);
+	}
+}
+
+/*
+ * Insert IPv6 extension headers of the given types and lengths (multiples
+ * of 8) between the IPv6 header and the L4 header of @fr.
+ */
+static void insert_ext6(struct frame *fr, const uint8_t *types,
+			const uint32_t *lens, int n)
+{
+	uint32_t total = 0, off;
+	uint8_t *b;
+	int i;
+
+	for (i = 0; i < n; i++)
+		total += lens[i];
+	b = g_malloc(fr->len + total);
+	memcpy(b, fr->buf, fr->l4);
+	memcpy(b + fr->l4 + total, fr->buf + fr->l4, fr->len - fr->l4);
+	off = fr->l4;
+	for (i = 0; i < n; i++) {
+		memset(b + off, 0, lens[i]);
+		b[off] = i + 1 < n ? types[i + 1] : fr->proto;
+		b[off + 1] = (uint8_t)(lens[i] / 8 - 1);
+		b[off + 2] = 1;			/* PadN over the rest */
+		b[off + 3] = (uint8_t)(lens[i] - 4);
+		off += lens[i];
+	}
+	b[fr->l3 + 6] = types[0];
+	put16(b + fr->l3 + 4, (uint16_t)(be16(b + fr->l3 + 4) + total));
+	g_free(fr->buf);
+	fr->buf = b;
+	fr->l4 += total;
+	fr->pay += total;
+	fr->end += total;
+	fr->len += total;
+}
+
+/* IPv6 extension headers before the L4 header, for a checksum only. */
+static void test_check_csum_ipv6_ext(void)
+{
+	static const struct {
+		uint8_t types[3];
+		uint32_t lens[3];
+		int n;
+		int verdict;
+	} cases[] = {
+		{ { 0, 60 }, { 8, 16 }, 2, VSW_VNET_PASS },
+		{ { 0, 43, 60 }, { 8, 24, 8 }, 3, VSW_VNET_PASS },
+		{ { 60 }, { 120 }, 1, VSW_VNET_PASS },	/* ends at 174 */
+		{ { 60 }, { 144 }, 1, VSW_VNET_SOFTWARE },	/* beyond the copy */
+		{ { 60, 0 }, { 8, 8 }, 2, VSW_VNET_SOFTWARE },	/* HBH not first */
+		{ { 44 }, { 8 }, 1, VSW_VNET_SOFTWARE },	/* fragment */
+		{ { 51 }, { 16 }, 1, VSW_VNET_SOFTWARE },	/* AH */
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct spec sp = { .ipv6 = true, .proto = (uint8_t)(i % 2 ? 17 : 6),
+				   .payload = 300, .vlans = 1 };
+		struct frame fr = build(&sp);
+		struct vsw_vnet_hdr in, out;
+
+		insert_ext6(&fr, cases[i].types, cases[i].lens, cases[i].n);
+		in = vnet_for(&fr, VSW_VNET_GSO_NONE, 0);
+		if (check_frame(&fr, &in, &out) != cases[i].verdict)
+			g_error("case %zu: verdict %d", i, check_frame(&fr, &in, &out));
+		g_assert_cmpuint(out.csum_start, ==, fr.l4);
+		g_assert_cmpint(vsw_csum_complete(fr.buf, fr.len, &out), ==, 0);
+		g_assert_cmpuint(out.flags, ==, cases[i].verdict == VSW_VNET_PASS ?
+				 VSW_VNET_F_DATA_VALID : 0);
+		g_assert_true(ref_l4_valid(true, fr.buf + fr.l3, fr.proto,
+					   fr.buf + fr.l4, fr.end - fr.l4));
+		/* GSO over extension headers: segmentation cannot, so BAD */
+		in = vnet_for(&fr, fr.proto == 6 ? VSW_VNET_GSO_TCPV6 :
+			      VSW_VNET_GSO_UDP_L4, 100);
+		g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_BAD);
+		g_free(fr.buf);
+	}
+}
+
+/* Only NEEDS_CSUM survives; DATA_VALID and unknown bits never do. */
+static void test_check_flags(void)
+{
+	struct spec sp = { .proto = 6, .payload = 3000 };
+	struct frame fr = build(&sp);
+	struct vsw_vnet_hdr in = vnet_for(&fr, VSW_VNET_GSO_NONE, 0), out;
+	unsigned f;
+
+	for (f = 0; f < 256; f++) {
+		in.flags = (uint8_t)f;
+		in.num_buffers = (uint16_t)(f * 257);
+		in.gso_type = VSW_VNET_GSO_NONE;
+		g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_PASS);
+		g_assert_cmpuint(out.flags, ==, f & VSW_VNET_F_NEEDS_CSUM);
+		g_assert_cmpuint(out.num_buffers, ==, 0);
+
+		in.gso_type = VSW_VNET_GSO_TCPV4;
+		in.gso_size = 1448;
+		g_assert_cmpint(check_frame(&fr, &in, &out), ==,
+				f & VSW_VNET_F_NEEDS_CSUM ? VSW_VNET_PASS :
+				VSW_VNET_SOFTWARE);
+		g_assert_cmpuint(out.flags, ==, f & VSW_VNET_F_NEEDS_CSUM);
+	}
+	/* DATA_VALID alone is a plain frame: the receiver verifies */
+	in = (struct vsw_vnet_hdr){ .flags = VSW_VNET_F_DATA_VALID };
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_PASS);
+	g_assert_cmpuint(out.flags, ==, 0);
+	g_free(fr.buf);
+}
+
+/*
+ * NEEDS_CSUM at an offset that is not the frame's L4 checksum, in bounds:
+ * SOFTWARE; vsw_csum_complete() fills that field so that the sum from
+ * csum_start verifies, changes nothing else, and claims no DATA_VALID.
+ */
+static void test_check_csum_software(void)
+{
+	static const struct {
+		struct spec sp;
+		int start;		/* relative to l4; -100: l3 */
+		uint16_t off;
+	} cases[] = {
+		/* a tunnel: the inner checksum, 20 bytes into the payload */
+		{ { .proto = 17, .payload = 200 }, 8 + 20, 16 },
+		{ { .proto = 6, .payload = 200 }, 0, 6 },	/* UDP's on TCP */
+		{ { .proto = 17, .payload = 200 }, 0, 16 },	/* TCP's on UDP */
+		{ { .proto = 6, .payload = 200, .vlans = 1 }, 2, 16 },
+		{ { .ipv6 = true, .proto = 6, .payload = 200 }, 20, 0 },
+		{ { .proto = 6, .payload = 200 }, -100, 10 },	/* IPv4 hdr */
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, VSW_VNET_GSO_NONE, 0), out;
+		uint32_t start = cases[i].start == -100 ? fr.l3 :
+				 fr.l4 + (uint32_t)cases[i].start;
+		uint32_t field = start + cases[i].off;
+		uint8_t *orig;
+
+		in.flags |= VSW_VNET_F_DATA_VALID;
+		in.csum_start = (uint16_t)start;
+		in.csum_offset = cases[i].off;
+		g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_SOFTWARE);
+		g_assert_cmpuint(out.flags, ==, VSW_VNET_F_NEEDS_CSUM);
+		g_assert_cmpuint(out.csum_start, ==, start);
+		g_assert_cmpuint(out.csum_offset, ==, cases[i].off);
+
+		fr.buf[field] = fr.buf[field + 1] = 0;	/* a zero seed */
+		orig = copy_of(fr.buf, fr.len);
+		g_assert_cmpint(vsw_csum_complete(fr.buf, fr.len, &out), ==, 0);
+		g_assert_cmpuint(out.flags, ==, 0);
+		g_assert_cmphex(ref_fold(ref_sum(fr.buf + start, fr.len - start, 0)),
+				==, 0xffff);
+		g_assert_cmpmem(fr.buf, field, orig, field);
+		g_assert_cmpmem(fr.buf + field + 2, fr.len - field - 2,
+				orig + field + 2, fr.len - field - 2);
+		g_free(orig);
+		g_free(fr.buf);
+	}
+}
+
+/* Frames whose own headers do not give an L4 checksum: SOFTWARE if the
+ * offsets are in bounds, never PASS.
+ */
+static void test_check_csum_not_l4(void)
+{
+	struct spec sp = { .proto = 6, .payload = 500 };
+	struct frame fr = build(&sp);
+	struct vsw_vnet_hdr in = vnet_for(&fr, VSW_VNET_GSO_NONE, 0), out;
+	uint8_t *ip = fr.buf + fr.l3;
+
+	put16(ip + 6, 0x2000);			/* a first fragment */
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_SOFTWARE);
+	put16(ip + 6, 0x4000);
+	put16(ip + 2, (uint16_t)(fr.end - fr.l3 + 1));	/* longer than the frame */
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_SOFTWARE);
+	put16(ip + 2, (uint16_t)(fr.l4 - fr.l3 + 19));	/* no room for TCP */
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_SOFTWARE);
+	put16(ip + 2, (uint16_t)(fr.end - fr.l3));
+	ip[9] = 132;					/* SCTP */
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_SOFTWARE);
+	ip[9] = 6;
+	put16(fr.buf + 12, 0x88b5);			/* not IP */
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_SOFTWARE);
+	put16(fr.buf + 12, 0x0800);
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_PASS);
+	/* the IP header outside the private copy */
+	g_assert_cmpint(check_hdr(fr.buf, fr.len, fr.l4 - 1, &in, &out), ==,
+			VSW_VNET_SOFTWARE);
+	g_assert_cmpint(check_hdr(fr.buf, fr.len, fr.l4, &in, &out), ==,
+			VSW_VNET_PASS);
+	g_free(fr.buf);
+	/* ... its options too */
+	sp.ip_opts = 40;
+	fr = build(&sp);
+	in = vnet_for(&fr, VSW_VNET_GSO_NONE, 0);
+	g_assert_cmpint(check_hdr(fr.buf, fr.len, fr.l3 + 21, &in, &out), ==,
+			VSW_VNET_SOFTWARE);
+	g_assert_cmpint(check_hdr(fr.buf, fr.len, fr.l4 - 1, &in, &out), ==,
+			VSW_VNET_SOFTWARE);
+	g_assert_cmpint(check_hdr(fr.buf, fr.len, fr.l4, &in, &out), ==,
+			VSW_VNET_PASS);
+	g_free(fr.buf);
+}
+
+/* NEEDS_CSUM out of bounds: BAD. */
+static void test_check_csum_bounds(void)
+{
+	struct spec sp = { .proto = 6, .payload = 100, .vlans = 1 };
+	struct frame fr = build(&sp);
+	static const struct { uint32_t start, off; int verdict; } cases[] = {
+		{ 0, 40, VSW_VNET_BAD },		/* in the addresses */
+		{ 12, 40, VSW_VNET_BAD },
+		{ 14, 40, VSW_VNET_BAD },		/* in the VLAN tag */
+		{ 17, 40, VSW_VNET_BAD },
+		{ 18, 40, VSW_VNET_SOFTWARE },		/* the IP header */
+		{ 0xffff, 0, VSW_VNET_BAD },
+		{ 18, 0xffff, VSW_VNET_BAD },
+		{ 0xffff, 0xffff, VSW_VNET_BAD },
+	};
+	struct vsw_vnet_hdr in = { .flags = VSW_VNET_F_NEEDS_CSUM }, out;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		in.csum_start = (uint16_t)cases[i].start;
+		in.csum_offset = (uint16_t)cases[i].off;
+		g_assert_cmpint(verdict_of(&fr, &in), ==, cases[i].verdict);
+	}
+	/* the field must fit whole: start + offset + 2 == len is the limit */
+	in.csum_start = (uint16_t)fr.l4;
+	in.csum_offset = (uint16_t)(fr.len - fr.l4 - 2);
+	g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_SOFTWARE);
+	in.csum_offset++;
+	g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_BAD);
+	/* runts and a cut tag: no Ethernet header to start after */
+	in.csum_start = 14;
+	in.csum_offset = 0;
+	g_assert_cmpint(check_hdr(fr.buf, 13, UINT32_MAX, &in, &out), ==,
+			VSW_VNET_BAD);
+	g_assert_cmpint(check_hdr(fr.buf, 17, UINT32_MAX, &in, &out), ==,
+			VSW_VNET_BAD);
+	in.csum_start = 18;
+	g_assert_cmpint(check_hdr(fr.buf, 20, UINT32_MAX, &in, &out), ==,
+			VSW_VNET_SOFTWARE);
+	g_free(fr.buf);
+}
+
+/* Well-formed GSO frames: PASS with the frame's own offsets, then
+ * segmentation of the rebuilt header gives correct segments.
+ */
+static void test_check_gso_canonical(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+		uint16_t mss;
+	} cases[] = {
+		{ { .proto = 6, .payload = 10000, .tcp_opts = 12 },
+		  VSW_VNET_GSO_TCPV4, 1448 },
+		{ { .proto = 6, .payload = 10000, .ip_opts = 40, .tcp_opts = 12,
+		    .vlans = 2 }, VSW_VNET_GSO_TCPV4 | VSW_VNET_GSO_ECN, 1388 },
+		{ { .ipv6 = true, .proto = 6, .payload = 60000 },
+		  VSW_VNET_GSO_TCPV6, 1440 },
+		{ { .ipv6 = true, .proto = 6, .payload = 100 },
+		  VSW_VNET_GSO_TCPV6 | VSW_VNET_GSO_ECN, 1440 },	/* fits */
+		{ { .proto = 17, .payload = 14720 }, VSW_VNET_GSO_UDP_L4, 1472 },
+		{ { .ipv6 = true, .proto = 17, .payload = 14720, .vlans = 1 },
+		  VSW_VNET_GSO_UDP_L4, 1200 },
+		{ { .proto = 17, .payload = 8000, .ip_opts = 12 },
+		  VSW_VNET_GSO_UDP, 1480 },
+		{ { .ipv6 = true, .proto = 17, .payload = 9000 },
+		  VSW_VNET_GSO_UDP, 1448 },
+		{ { .proto = 6, .payload = 3000, .trailer = 9 },
+		  VSW_VNET_GSO_TCPV4, 1000 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, cases[i].mss);
+		struct vsw_vnet_hdr out;
+		struct sink k;
+
+		g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_PASS);
+		assert_canonical(&fr, &out, cases[i].type, cases[i].mss);
+		sink_init(&k);
+		if ((cases[i].type & 0x7f) == VSW_VNET_GSO_UDP)
+			check_ufo(&fr, &out, &k, segment(&fr, &out, &k));
+		else
+			check_l4_split(&fr, &out, &k, segment(&fr, &out, &k));
+		sink_clear(&k);
+		g_free(fr.buf);
+	}
+}
+
+/* gso_type must agree with the frame; ECN only on TCP; unknown types. */
+static void test_check_gso_mismatch(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+	} cases[] = {
+		{ { .ipv6 = true, .proto = 6, .payload = 3000 }, VSW_VNET_GSO_TCPV4 },
+		{ { .proto = 6, .payload = 3000 }, VSW_VNET_GSO_TCPV6 },
+		{ { .proto = 17, .payload = 3000 }, VSW_VNET_GSO_TCPV4 },
+		{ { .ipv6 = true, .proto = 17, .payload = 3000 }, VSW_VNET_GSO_TCPV6 },
+		{ { .proto = 6, .payload = 3000 }, VSW_VNET_GSO_UDP_L4 },
+		{ { .ipv6 = true, .proto = 6, .payload = 3000 }, VSW_VNET_GSO_UDP },
+		{ { .proto = 17, .payload = 3000 },
+		  VSW_VNET_GSO_UDP_L4 | VSW_VNET_GSO_ECN },
+		{ { .ipv6 = true, .proto = 17, .payload = 3000 },
+		  VSW_VNET_GSO_UDP | VSW_VNET_GSO_ECN },
+		{ { .proto = 6, .payload = 3000 }, VSW_VNET_GSO_ECN },
+		{ { .proto = 6, .payload = 3000 }, 2 },
+		{ { .proto = 6, .payload = 3000 }, 6 },
+		{ { .proto = 6, .payload = 3000 }, 0x7f },
+		{ { .proto = 6, .payload = 3000 }, 0x81 | 0x02 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, 1000);
+
+		if (verdict_of(&fr, &in) != VSW_VNET_BAD)
+			g_error("case %zu: not BAD", i);
+		in.flags = 0;		/* not SOFTWARE either */
+		if (verdict_of(&fr, &in) != VSW_VNET_BAD)
+			g_error("case %zu: not BAD without NEEDS_CSUM", i);
+		g_free(fr.buf);
+	}
+}
+
+/* GSO with NEEDS_CSUM anywhere but the L4 checksum: BAD. */
+static void test_check_gso_csum_offsets(void)
+{
+	struct spec sp = { .proto = 6, .payload = 3000, .vlans = 1 };
+	struct frame fr = build(&sp);
+	struct vsw_vnet_hdr in = vnet_for(&fr, VSW_VNET_GSO_TCPV4, 1448);
+
+	g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_PASS);
+	in.csum_offset = 6;
+	g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_BAD);
+	in.csum_offset = 16;
+	in.csum_start = (uint16_t)(fr.l4 + 4);
+	g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_BAD);
+	in.csum_start = (uint16_t)fr.l3;
+	in.csum_offset = (uint16_t)(fr.l4 - fr.l3 + 16);
+	g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_BAD);
+	g_free(fr.buf);
+}
+
+/* The gso_size floor: TCP_MIN_MSS for TCP, 8 for UDP; GSO_BY_FRAGS. */
+static void test_check_gso_size(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+		uint16_t mss;
+		int verdict;
+	} cases[] = {
+#define T4 { .proto = 6, .payload = 5000 }
+#define T6 { .ipv6 = true, .proto = 6, .payload = 5000 }
+#define U4 { .proto = 17, .payload = 500 }
+#define U6 { .ipv6 = true, .proto = 17, .payload = 500 }
+		{ T4, VSW_VNET_GSO_TCPV4, 0, VSW_VNET_BAD },
+		{ T4, VSW_VNET_GSO_TCPV4, 1, VSW_VNET_BAD },
+		{ T4, VSW_VNET_GSO_TCPV4, 87, VSW_VNET_BAD },
+		{ T4, VSW_VNET_GSO_TCPV4, 88, VSW_VNET_PASS },
+		{ T4, VSW_VNET_GSO_TCPV4, 89, VSW_VNET_PASS },
+		{ T6, VSW_VNET_GSO_TCPV6, 87, VSW_VNET_BAD },
+		{ T6, VSW_VNET_GSO_TCPV6, 88, VSW_VNET_PASS },
+		{ U4, VSW_VNET_GSO_UDP_L4, 1, VSW_VNET_BAD },
+		{ U4, VSW_VNET_GSO_UDP_L4, 7, VSW_VNET_BAD },
+		{ U4, VSW_VNET_GSO_UDP_L4, 8, VSW_VNET_PASS },
+		{ U6, VSW_VNET_GSO_UDP, 7, VSW_VNET_BAD },
+		{ U6, VSW_VNET_GSO_UDP, 8, VSW_VNET_PASS },
+		{ U4, VSW_VNET_GSO_UDP, 15, VSW_VNET_PASS },	/* rounds to 8 */
+		/* small payloads too: the floor is about the header */
+		{ { .proto = 6, .payload = 1 }, VSW_VNET_GSO_TCPV4, 1, VSW_VNET_BAD },
+		{ { .proto = 6 }, VSW_VNET_GSO_TCPV4, 87, VSW_VNET_BAD },
+		{ { .proto = 6 }, VSW_VNET_GSO_TCPV4, 88, VSW_VNET_PASS },
+		/* Linux's GSO_BY_FRAGS, refused by virtio_net_hdr_to_skb() */
+		{ T4, VSW_VNET_GSO_TCPV4, 0xffff, VSW_VNET_BAD },
+		{ T4, VSW_VNET_GSO_TCPV4, 0xfffe, VSW_VNET_PASS },
+		{ U4, VSW_VNET_GSO_UDP, 0xffff, VSW_VNET_BAD },
+		/* IPv6 fragments of 65528 bytes + 8 overflow payload_len */
+		{ { .ipv6 = true, .proto = 17, .payload = 65527 },
+		  VSW_VNET_GSO_UDP, 65528, VSW_VNET_BAD },
+		{ { .ipv6 = true, .proto = 17, .payload = 65527 },
+		  VSW_VNET_GSO_UDP, 65527, VSW_VNET_PASS },
+#undef T4
+#undef T6
+#undef U4
+#undef U6
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, cases[i].mss);
+		int v = verdict_of(&fr, &in);
+
+		if (v != cases[i].verdict)
+			g_error("case %zu: verdict %d, want %d", i, v,
+				cases[i].verdict);
+		g_free(fr.buf);
+	}
+}
+
+/*
+ * The segment cap.  TSO cannot reach it above the floor: the largest frames
+ * at gso_size 88 pass and make 745 segments.  USO: 128 datagrams; UFO: 1024
+ * fragments.
+ */
+static void test_check_gso_cap(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+		uint16_t mss;
+		int verdict;
+		int segs;
+	} cases[] = {
+		{ { .proto = 6, .payload = 65535 - 40 }, VSW_VNET_GSO_TCPV4, 88,
+		  VSW_VNET_PASS, 745 },
+		{ { .ipv6 = true, .proto = 6, .payload = 65535 - 20 },
+		  VSW_VNET_GSO_TCPV6, 88, VSW_VNET_PASS, 745 },
+		{ { .proto = 17, .payload = 128 * 100 }, VSW_VNET_GSO_UDP_L4, 100,
+		  VSW_VNET_PASS, 128 },
+		{ { .proto = 17, .payload = 128 * 100 + 1 }, VSW_VNET_GSO_UDP_L4,
+		  100, VSW_VNET_BAD, 0 },
+		{ { .ipv6 = true, .proto = 17, .payload = 128 * 8 + 1 },
+		  VSW_VNET_GSO_UDP_L4, 8, VSW_VNET_BAD, 0 },
+		{ { .proto = 17, .payload = 1024 * 8 - 8 }, VSW_VNET_GSO_UDP, 8,
+		  VSW_VNET_PASS, 1024 },
+		{ { .proto = 17, .payload = 1024 * 8 - 7 }, VSW_VNET_GSO_UDP, 8,
+		  VSW_VNET_BAD, 0 },
+		{ { .ipv6 = true, .proto = 17, .payload = 65535 - 8 },
+		  VSW_VNET_GSO_UDP, 64, VSW_VNET_PASS, 1024 },
+		{ { .ipv6 = true, .proto = 17, .payload = 65535 - 8 },
+		  VSW_VNET_GSO_UDP, 63, VSW_VNET_BAD, 0 },	/* 56: 1171 */
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, cases[i].mss);
+		struct vsw_vnet_hdr out;
+		struct sink k;
+		int ret;
+
+		g_assert_cmpint(check_frame(&fr, &in, &out), ==, cases[i].verdict);
+		sink_init(&k);
+		/* segmentation enforces the same cap on the guest's header */
+		ret = segment(&fr, &in, &k);
+		if (cases[i].verdict == VSW_VNET_BAD) {
+			g_assert_cmpint(ret, ==, -EINVAL);
+			g_assert_cmpint(k.calls, ==, 0);
+		} else if ((cases[i].type & 0x7f) == VSW_VNET_GSO_UDP) {
+			check_ufo(&fr, &out, &k, ret);
+		} else {
+			check_l4_split(&fr, &out, &k, ret);
+		}
+		if (cases[i].segs)
+			g_assert_cmpint(ret, ==, cases[i].segs);
+		sink_clear(&k);
+		g_free(fr.buf);
+	}
+}
+
+/* GSO without NEEDS_CSUM: SOFTWARE; segmenting the rebuilt header works
+ * and computes every checksum, whatever the field held.
+ */
+static void test_check_gso_software(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+	} cases[] = {
+		{ { .proto = 6, .payload = 5000 }, VSW_VNET_GSO_TCPV4 },
+		{ { .ipv6 = true, .proto = 6, .payload = 5000, .vlans = 1 },
+		  VSW_VNET_GSO_TCPV6 | VSW_VNET_GSO_ECN },
+		{ { .proto = 17, .payload = 5000 }, VSW_VNET_GSO_UDP_L4 },
+		{ { .ipv6 = true, .proto = 17, .payload = 5000 }, VSW_VNET_GSO_UDP },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, 1000), out;
+		struct sink k;
+
+		in.flags = VSW_VNET_F_DATA_VALID;
+		in.csum_start = 3;
+		in.csum_offset = 60000;
+		memset(fr.buf + fr.l4 + csum_field_off(&fr), 0x5a, 2);
+		g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_SOFTWARE);
+		g_assert_cmpuint(out.flags, ==, 0);
+		g_assert_cmphex(out.gso_type, ==, cases[i].type);
+		g_assert_cmpuint(out.gso_size, ==, 1000);
+		g_assert_cmpuint(out.hdr_len, ==, (cases[i].type & 0x7f) ==
+				 VSW_VNET_GSO_UDP ? fr.l4 + 8 : fr.pay);
+		sink_init(&k);
+		if ((cases[i].type & 0x7f) == VSW_VNET_GSO_UDP)
+			check_ufo(&fr, &out, &k, segment(&fr, &out, &k));
+		else
+			check_l4_split(&fr, &out, &k, segment(&fr, &out, &k));
+		sink_clear(&k);
+		g_free(fr.buf);
+	}
+}
+
+/* hdr_len is the frame's, whatever the guest said. */
+static void test_check_hdr_len(void)
+{
+	static const uint16_t lies[] = { 0, 1, 14, 54, 66, 65535 };
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+		uint32_t want;
+	} cases[] = {
+		{ { .proto = 6, .payload = 3000 }, VSW_VNET_GSO_TCPV4, 54 },
+		{ { .proto = 6, .payload = 3000, .tcp_opts = 12 },
+		  VSW_VNET_GSO_TCPV4, 66 },
+		{ { .proto = 6, .payload = 3000, .tcp_opts = 12, .ip_opts = 40,
+		    .vlans = 2 }, VSW_VNET_GSO_TCPV4, 22 + 60 + 32 },
+		{ { .ipv6 = true, .proto = 6, .payload = 3000, .vlans = 1 },
+		  VSW_VNET_GSO_TCPV6, 18 + 40 + 20 },
+		{ { .proto = 17, .payload = 3000, .ip_opts = 4 },
+		  VSW_VNET_GSO_UDP_L4, 14 + 24 + 8 },
+		{ { .proto = 17, .payload = 3000 }, VSW_VNET_GSO_UDP, 14 + 20 + 8 },
+	};
+	size_t i, j;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+
+		for (j = 0; j < G_N_ELEMENTS(lies); j++) {
+			struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, 1000);
+			struct vsw_vnet_hdr out;
+
+			in.hdr_len = lies[j];
+			g_assert_cmpint(check_frame(&fr, &in, &out), ==,
+					VSW_VNET_PASS);
+			g_assert_cmpuint(out.hdr_len, ==, cases[i].want);
+		}
+		g_free(fr.buf);
+	}
+}
+
+/* A GSO frame must not be an IPv4 fragment. */
+static void test_check_gso_fragment(void)
+{
+	static const uint16_t frag[] = { 0x2000, 0x0001, 0x3fff, 0x6000 };
+	static const uint8_t types[] = {
+		VSW_VNET_GSO_TCPV4, VSW_VNET_GSO_UDP_L4, VSW_VNET_GSO_UDP,
+	};
+	size_t i, j;
+
+	for (i = 0; i < G_N_ELEMENTS(types); i++) {
+		struct spec sp = { .proto = i ? 17 : 6, .payload = 3000 };
+		struct frame fr = build(&sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, types[i], 1000);
+
+		g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_PASS);
+		for (j = 0; j < G_N_ELEMENTS(frag); j++) {
+			put16(fr.buf + fr.l3 + 6, frag[j]);
+			g_assert_cmpint(verdict_of(&fr, &in), ==, VSW_VNET_BAD);
+		}
+		g_free(fr.buf);
+	}
+}
+
+/*
+ * Every header byte a GSO verdict reads must be in the private copy: with
+ * less than the headers, BAD; the longest headers fit VSW_HDR_COPY.
+ */
+static void test_check_hdr_copy(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+	} cases[] = {
+		{ { .proto = 6, .payload = 3000, .tcp_opts = 12, .ip_opts = 40,
+		    .vlans = 2 }, VSW_VNET_GSO_TCPV4 },
+		{ { .ipv6 = true, .proto = 6, .payload = 3000 }, VSW_VNET_GSO_TCPV6 },
+		{ { .proto = 17, .payload = 3000, .ip_opts = 12 }, VSW_VNET_GSO_UDP },
+		{ { .ipv6 = true, .proto = 17, .payload = 3000, .vlans = 1 },
+		  VSW_VNET_GSO_UDP_L4 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, 1000), out;
+		uint32_t need = (cases[i].type & 0x7f) == VSW_VNET_GSO_UDP ?
+				fr.l4 + 8 : fr.pay, hl;
+
+		g_assert_cmpuint(need, <=, VSW_HDR_COPY);
+		for (hl = 0; hl <= need; hl++) {
+			g_assert_cmpint(check_hdr(fr.buf, fr.len, hl, &in, &out),
+					==, hl < need ? VSW_VNET_BAD : VSW_VNET_PASS);
+			in.flags = 0;
+			g_assert_cmpint(check_hdr(fr.buf, fr.len, hl, &in, &out),
+					==, hl < need ? VSW_VNET_BAD :
+					VSW_VNET_SOFTWARE);
+			in.flags = VSW_VNET_F_NEEDS_CSUM;
+		}
+		g_free(fr.buf);
+	}
+}
+
+/* Every truncation of a valid GSO frame lies about its IP length: BAD. */
+static void test_check_truncations(void)
+{
+	struct spec sp = { .proto = 6, .payload = 300, .ip_opts = 12,
+			   .tcp_opts = 12, .vlans = 1 };
+	struct frame fr = build(&sp);
+	struct vsw_vnet_hdr in = vnet_for(&fr, VSW_VNET_GSO_TCPV4, 100), out;
+	uint32_t len;
+
+	for (len = 0; len < fr.len; len++) {
+		uint8_t *copy = copy_of(fr.buf, len);
+
+		g_assert_cmpint(check_hdr(copy, len, UINT32_MAX, &in, &out), ==,
+				VSW_VNET_BAD);
+		g_free(copy);
+	}
+	g_assert_cmpint(check_frame(&fr, &in, &out), ==, VSW_VNET_PASS);
+	g_free(fr.buf);
+}
+
+/* A rebuilt header checks to itself; @out may be @in. */
+static void test_check_idempotent(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+		uint8_t flags;
+		int off;	/* added to csum_start */
+	} cases[] = {
+		{ { .proto = 6, .payload = 3000 }, VSW_VNET_GSO_TCPV4, 1, 0 },
+		{ { .proto = 6, .payload = 3000 }, VSW_VNET_GSO_TCPV4, 0, 0 },
+		{ { .ipv6 = true, .proto = 17, .payload = 3000 },
+		  VSW_VNET_GSO_UDP, 0, 0 },
+		{ { .proto = 17, .payload = 3000 }, VSW_VNET_GSO_NONE, 1, 0 },
+		{ { .proto = 17, .payload = 3000 }, VSW_VNET_GSO_NONE, 1, 20 },
+		{ { .proto = 17, .payload = 3000 }, VSW_VNET_GSO_NONE, 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct frame fr = build(&cases[i].sp);
+		struct vsw_vnet_hdr in = vnet_for(&fr, cases[i].type, 1000);
+		struct vsw_vnet_hdr a, b;
+		int v1, v2;
+
+		in.flags = cases[i].flags | VSW_VNET_F_DATA_VALID | 0x40;
+		in.csum_start = (uint16_t)(in.csum_start + cases[i].off);
+		v1 = check_frame(&fr, &in, &a);
+		g_assert_cmpint(v1, !=, VSW_VNET_BAD);
+		v2 = check_frame(&fr, &a, &b);
+		g_assert_cmpint(v2, ==, v1);
+		g_assert_cmpmem(&a, sizeof(a), &b, sizeof(b));
+		b = in;
+		g_assert_cmpint(check_hdr(fr.buf, fr.len, UINT32_MAX, &b, &b), ==,
+				v1);
+		g_assert_cmpmem(&a, sizeof(a), &b, sizeof(b));
+		g_free(fr.buf);
+	}
+}
+
+/* Random valid shapes and random gso_size, ECN and NEEDS_CSUM: the verdict
+ * follows the limits, and what passes segments within the cap.
+ */
+static void test_check_random(void)
+{
+	int iter, iters = g_test_slow() ? 3000 : 300;
+
+	for (iter = 0; iter < iters; iter++) {
+		static const int opts[] = { 0, 4, 8, 12, 40 };
+		struct spec sp = {
+			.ipv6 = g_test_rand_bit(),
+			.vlans = g_test_rand_int_range(0, 3),
+			.ip_opts = opts[g_test_rand_int_range(0, 5)],
+			.proto = g_test_rand_bit() ? 6 : 17,
+			.tcp_opts = g_test_rand_bit() ? 12 : 0,
+			.tcp_flags = (uint8_t)g_test_rand_int(),
+			.seq = g_test_rand_int(),
+			.trailer = g_test_rand_int_range(0, 4) == 0 ? 5 : 0,
+		};
+		struct frame fr;
+		struct vsw_vnet_hdr in, out;
+		uint16_t mss;
+		uint8_t type;
+		bool ecn = g_test_rand_bit(), csum = g_test_rand_bit();
+		int want, got;
+
+		if (sp.ipv6)
+			sp.ip_opts = 0;
+		sp.payload = (uint32_t)g_test_rand_int_range(0, g_test_rand_bit() ?
+							     3000 : 65535 - 120);
+		mss = (uint16_t)g_test_rand_int_range(0, g_test_rand_bit() ?
+						      200 : 65536);
+		if (sp.proto == 6)
+			type = sp.ipv6 ? VSW_VNET_GSO_TCPV6 : VSW_VNET_GSO_TCPV4;
+		else
+			type = g_test_rand_bit() ? VSW_VNET_GSO_UDP :
+						   VSW_VNET_GSO_UDP_L4;
+		if (ecn)
+			type |= VSW_VNET_GSO_ECN;
+		if ((ecn && sp.proto == 17) || mss == 0xffff ||
+		    !gso_within_limits(&sp, type, mss))
+			want = VSW_VNET_BAD;
+		else
+			want = csum ? VSW_VNET_PASS : VSW_VNET_SOFTWARE;
+
+		fr = build(&sp);
+		in = vnet_for(&fr, type, mss);
+		if (!csum)
+			in.flags = 0;
+		got = check_frame(&fr, &in, &out);
+		if (got != want)
+			g_error("iteration %d: type %#x mss %u payload %u: %d != %d",
+				iter, type, mss, sp.payload, got, want);
+		if (got != VSW_VNET_BAD) {
+			struct sink k;
+
+			sink_init(&k);
+			if ((type & 0x7f) == VSW_VNET_GSO_UDP)
+				check_ufo(&fr, &out, &k, segment(&fr, &out, &k));
+			else
+				check_l4_split(&fr, &out, &k,
+					       segment(&fr, &out, &k));
+			g_assert_cmpuint(k.segs->len, <=, (type & 0x7f) ==
+					 VSW_VNET_GSO_UDP_L4 ? VSW_USO_MAX_SEGS :
+					 VSW_GSO_MAX_SEGS);
+			sink_clear(&k);
+		}
+		g_free(fr.buf);
+	}
+}
+
+/* vsw_gso_segment() on its own refuses what vsw_vnet_check() would. */
+static void test_gso_limits(void)
+{
+	static const struct {
+		struct spec sp;
+		uint8_t type;
+		uint16_t mss;
+	} cases[] = {
+		{ { .proto = 6, .payload = 1000 }, VSW_VNET_GSO_TCPV4, 87 },
+		{ { .proto = 6, .payload = 1000 }, VSW_VNET_GSO_TCPV4, 1 },
+		{ { .proto = 6 }, VSW_VNET_GSO_TCPV4, 1 },	/* fits, still */
+		{ { .ipv6 = true, .proto = 6, .payload = 1000 },
+		  VSW_VNET_GSO_TCPV6, 87 },
+		{ { .proto = 17, .payload = 100 }, VSW_VNET_GSO_UDP_L4, 7 },
+		{ { .proto = 17, .payload = 100 }, VSW_VNET_GSO_UDP, 7 },
+		{ { .proto = 17, .payload = 129 * 8 }, VSW_VNET_GSO_UDP_L4, 8 },
+		{ { .proto = 17, .payload = 1025 * 8 - 8 }, VSW_VNET_GSO_UDP, 8 },
+		{ { .proto = 17, .payload = 65535 - 28 }, VSW_VNET_GSO_UDP, 63 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++)
+		g_assert_cmpint(run_gso_refused(&cases[i].sp, cases[i].type,
+						cases[i].mss), ==, -EINVAL);
+	/* and the limits themselves are allowed */
+	{
+		struct spec sp = { .proto = 17, .payload = 128 * 8 };
+
+		g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_UDP_L4, 8), ==, 128);
+		sp.payload = 1024 * 8 - 8;
+		g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_UDP, 8), ==, 1024);
+		sp.proto = 6;
+		sp.payload = 1000;
+		g_assert_cmpint(run_gso(&sp, VSW_VNET_GSO_TCPV4, 88), ==, 12);
+	}
+}
+
+/* vsw_csum_complete(): DATA_VALID only for the frame's own L4 checksum. */
+static void test_csum_data_valid(void)
+{
+	struct spec sp = { .proto = 6, .payload = 100, .vlans = 1 };
+	struct frame fr = build(&sp);
+	uint8_t *orig = copy_of(fr.buf, fr.len);
+	struct vsw_vnet_hdr v = vnet_for(&fr, VSW_VNET_GSO_NONE, 0);
+
+	g_assert_cmpint(vsw_csum_complete(fr.buf, fr.len, &v), ==, 0);
+	g_assert_cmpuint(v.flags, ==, VSW_VNET_F_DATA_VALID);
+
+	memcpy(fr.buf, orig, fr.len);
+	v = vnet_for(&fr, VSW_VNET_GSO_NONE, 0);
+	v.flags |= VSW_VNET_F_DATA_VALID;
+	v.csum_offset = 4;			/* not the TCP checksum */
+	g_assert_cmpint(vsw_csum_complete(fr.buf, fr.len, &v), ==, 0);
+	g_assert_cmpuint(v.flags, ==, 0);
+
+	memcpy(fr.buf, orig, fr.len);
+	v = vnet_for(&fr, VSW_VNET_GSO_NONE, 0);
+	v.csum_start = (uint16_t)fr.l3;		/* a field in the IP header */
+	v.csum_offset = 10;
+	g_assert_cmpint(vsw_csum_complete(fr.buf, fr.len, &v), ==, 0);
+	g_assert_cmpuint(v.flags, ==, 0);
+
+	memcpy(fr.buf, orig, fr.len);		/* a fragment is not canonical */
+	put16(fr.buf + fr.l3 + 6, 0x2000);
+	v = vnet_for(&fr, VSW_VNET_GSO_NONE, 0);
+	g_assert_cmpint(vsw_csum_complete(fr.buf, fr.len, &v), ==, 0);
+	g_assert_cmpuint(v.flags, ==, 0);
+	g_free(orig);
+	g_free(fr.buf);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1374,6 +2390,28 @@ int main(int argc, char **argv)
 	g_test_add_func("/offload/gso/scratch-small", test_gso_scratch_small);
 	g_test_add_func("/offload/gso/malformed", test_gso_malformed);
 	g_test_add_func("/offload/gso/truncations", test_gso_truncations);
+	g_test_add_func("/offload/gso/limits", test_gso_limits);
+	g_test_add_func("/offload/csum/data-valid", test_csum_data_valid);
+	g_test_add_func("/offload/check/plain", test_check_plain);
+	g_test_add_func("/offload/check/csum-canonical", test_check_csum_canonical);
+	g_test_add_func("/offload/check/csum-ipv6-ext", test_check_csum_ipv6_ext);
+	g_test_add_func("/offload/check/flags", test_check_flags);
+	g_test_add_func("/offload/check/csum-software", test_check_csum_software);
+	g_test_add_func("/offload/check/csum-not-l4", test_check_csum_not_l4);
+	g_test_add_func("/offload/check/csum-bounds", test_check_csum_bounds);
+	g_test_add_func("/offload/check/gso-canonical", test_check_gso_canonical);
+	g_test_add_func("/offload/check/gso-mismatch", test_check_gso_mismatch);
+	g_test_add_func("/offload/check/gso-csum-offsets",
+			test_check_gso_csum_offsets);
+	g_test_add_func("/offload/check/gso-size", test_check_gso_size);
+	g_test_add_func("/offload/check/gso-cap", test_check_gso_cap);
+	g_test_add_func("/offload/check/gso-software", test_check_gso_software);
+	g_test_add_func("/offload/check/hdr-len", test_check_hdr_len);
+	g_test_add_func("/offload/check/gso-fragment", test_check_gso_fragment);
+	g_test_add_func("/offload/check/hdr-copy", test_check_hdr_copy);
+	g_test_add_func("/offload/check/truncations", test_check_truncations);
+	g_test_add_func("/offload/check/idempotent", test_check_idempotent);
+	g_test_add_func("/offload/check/random", test_check_random);
 
 	return g_test_run();
 }
