@@ -302,6 +302,48 @@ static inline void vsw_cons_disarm(struct vsw_ring_cons *c)
 		VSW_WRITE_ONCE(c->ring->cons_flags, 0);
 }
 
+/**
+ * vsw_shm_hdr_check() - is @hdr (a private copy of a port memory's header)
+ * one this code can use for a mapping of @size bytes?  Magic, version,
+ * features, sizes, and offsets that keep both rings and both data areas
+ * inside the mapping and apart.  Return: 0 or -EPROTO.
+ */
+static inline int vsw_shm_hdr_check(const struct vsw_shm_hdr *hdr, uint64_t size)
+{
+	uint64_t need;
+
+	if (hdr->magic != VSW_SHM_MAGIC || hdr->version != VSW_SHM_VERSION ||
+	    hdr->hdr_size < sizeof(*hdr) || hdr->total_size != size ||
+	    (hdr->features & ~VSW_SHM_FEATURES_KNOWN))
+		return -EPROTO;
+	if (hdr->data_size < VSW_DATA_SIZE_MIN || hdr->data_size > VSW_DATA_SIZE_MAX ||
+	    (hdr->data_size & (hdr->data_size - 1)))
+		return -EPROTO;
+	for (int i = 0; i < 2; i++) {
+		if (hdr->ring_off[i] % VSW_CACHELINE ||
+		    (uint64_t)hdr->ring_off[i] + sizeof(struct vsw_ring) > size ||
+		    hdr->ring_off[i] < sizeof(*hdr))
+			return -EPROTO;
+		need = (uint64_t)hdr->data_off[i] + hdr->data_size;
+		if (hdr->data_off[i] % VSW_CACHELINE || need > size ||
+		    hdr->data_off[i] < sizeof(*hdr))
+			return -EPROTO;
+	}
+	/* The two data areas must not overlap each other or the rings. */
+	if (hdr->data_off[0] < hdr->data_off[1] + (uint64_t)hdr->data_size &&
+	    hdr->data_off[1] < hdr->data_off[0] + (uint64_t)hdr->data_size)
+		return -EPROTO;
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (hdr->ring_off[i] < hdr->data_off[j] + (uint64_t)hdr->data_size &&
+			    hdr->data_off[j] < hdr->ring_off[i] + sizeof(struct vsw_ring))
+				return -EPROTO;
+	if (hdr->ring_off[0] < hdr->ring_off[1] + sizeof(struct vsw_ring) &&
+	    hdr->ring_off[1] < hdr->ring_off[0] + sizeof(struct vsw_ring))
+		return -EPROTO;
+	return 0;
+}
+
 /* True if records are published and not yet consumed (no validation). */
 static inline bool vsw_cons_pending(const struct vsw_ring_cons *c)
 {

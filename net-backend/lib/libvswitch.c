@@ -6,8 +6,15 @@
  *
  * The control exchange (connect, greeting, port-attach with three fds) is
  * bounded by a timeout and happens once per port; everything after it is
- * ring work that never blocks.  The switch is not trusted either: its shm
- * header is validated before use and the ring code validates every index.
+ * ring work that never blocks, and requests (vsw_set_mac(),
+ * vsw_set_offload()) whose answers vsw_ctrl_process() reads when they
+ * come.  The switch is not trusted either: its shm header is validated
+ * before use and the ring code validates every index.
+ *
+ * Doorbells: vswitchd gives us the write end of a pipe to kick it and the
+ * read end of one it kicks us with; a kick is a write of 8 bytes (a full
+ * pipe means one is pending), clearing reads what is there.  An older
+ * vswitchd gave eventfds, which work with the same calls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +52,8 @@ struct vsw_port {
 	bool have_cur;
 	bool broken;			/* ring corrupted or reset by the daemon */
 	int next_id;
+	int mac_id;			/* the set-mac request answered last, or waited for */
+	int mac_status;			/* its answer: 0, -errno, or -EINPROGRESS */
 	int vlan;
 	char name[VSW_NAME_MAX + 1];
 	char sw[VSW_NAME_MAX + 1];
@@ -316,6 +325,33 @@ static int handle_event(struct vsw_port *p, JsonObject *o)
  * Return: the reply's "return" object node (caller unrefs), or NULL and
  * *@rc with the error message in @err.
  */
+/* The answer to a request sent without waiting (vsw_set_mac(), vsw_set_offload()). */
+static void handle_reply(struct vsw_port *p, JsonObject *o)
+{
+	gint64 id = json_object_get_int_member_with_default(o, "id", -1);
+
+	if (id != p->mac_id)
+		return;		/* set-offload: nothing waits for it */
+	if (json_object_has_member(o, "error")) {
+		JsonNode *en = json_object_get_member(o, "error");
+		JsonObject *eo = JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
+
+		p->mac_status = class_to_errno(eo ? json_object_get_string_member_with_default(
+							 eo, "class", "") : "");
+	} else {
+		p->mac_status = 0;
+	}
+}
+
+/* One line from the daemon after the attachment: an event or an answer. */
+static int handle_message(struct vsw_port *p, JsonObject *o)
+{
+	if (json_object_has_member(o, "event"))
+		return handle_event(p, o);
+	handle_reply(p, o);
+	return 0;
+}
+
 static JsonNode *ctrl_wait_reply(struct vsw_port *p, int id, int64_t deadline,
 				 int *fds, int *nfds, int *rc,
 				 char *err, size_t errlen)
@@ -372,7 +408,6 @@ static int map_shm(struct vsw_port *p, int memfd, uint64_t size_told)
 	struct vsw_shm_hdr hdr;
 	struct stat st;
 	int seals;
-	uint64_t need;
 
 	if (fstat(memfd, &st) < 0)
 		return -errno;
@@ -392,34 +427,7 @@ static int map_shm(struct vsw_port *p, int memfd, uint64_t size_told)
 	p->shm_size = (size_t)st.st_size;
 	h = p->shm;
 	memcpy(&hdr, h, sizeof(hdr));
-	if (hdr.magic != VSW_SHM_MAGIC || hdr.version != VSW_SHM_VERSION ||
-	    hdr.hdr_size < sizeof(hdr) || hdr.total_size != p->shm_size ||
-	    (hdr.features & ~VSW_SHM_FEATURES_KNOWN))
-		return -EPROTO;
-	if (hdr.data_size < VSW_DATA_SIZE_MIN || hdr.data_size > VSW_DATA_SIZE_MAX ||
-	    (hdr.data_size & (hdr.data_size - 1)))
-		return -EPROTO;
-	for (int i = 0; i < 2; i++) {
-		if (hdr.ring_off[i] % VSW_CACHELINE ||
-		    (uint64_t)hdr.ring_off[i] + sizeof(struct vsw_ring) > p->shm_size ||
-		    hdr.ring_off[i] < sizeof(hdr))
-			return -EPROTO;
-		need = (uint64_t)hdr.data_off[i] + hdr.data_size;
-		if (hdr.data_off[i] % VSW_CACHELINE || need > p->shm_size ||
-		    hdr.data_off[i] < sizeof(hdr))
-			return -EPROTO;
-	}
-	/* The two data areas must not overlap each other or the rings. */
-	if (hdr.data_off[0] < hdr.data_off[1] + (uint64_t)hdr.data_size &&
-	    hdr.data_off[1] < hdr.data_off[0] + (uint64_t)hdr.data_size)
-		return -EPROTO;
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < 2; j++)
-			if (hdr.ring_off[i] < hdr.data_off[j] + (uint64_t)hdr.data_size &&
-			    hdr.data_off[j] < hdr.ring_off[i] + sizeof(struct vsw_ring))
-				return -EPROTO;
-	if (hdr.ring_off[0] < hdr.ring_off[1] + sizeof(struct vsw_ring) &&
-	    hdr.ring_off[1] < hdr.ring_off[0] + sizeof(struct vsw_ring))
+	if (vsw_shm_hdr_check(&hdr, p->shm_size) < 0)
 		return -EPROTO;
 	vsw_ring_prod_init(&p->tx, (struct vsw_ring *)((uint8_t *)p->shm + hdr.ring_off[VSW_TX]),
 			   (uint8_t *)p->shm + hdr.data_off[VSW_TX], hdr.data_size);
@@ -698,17 +706,19 @@ static void kick(int fd)
 {
 	uint64_t one = 1;
 
-	/* EAGAIN means the counter is already non-zero: the peer will wake. */
+	/* EAGAIN: the pipe is full, a kick is pending; the peer will wake. */
 	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return;
 }
 
 void vsw_event_clear(struct vsw_port *p)
 {
-	uint64_t v;
+	uint8_t buf[512];
 
-	if (read(p->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return;
+	/* Every queued kick, in a bounded number of calls. */
+	for (int i = 0; i < 4; i++)
+		if (read(p->event_fd, buf, sizeof(buf)) < (ssize_t)sizeof(buf))
+			break;
 	/* Space came back or frames arrived: stop asking for space kicks. */
 	vsw_prod_disarm(&p->tx);
 }
@@ -731,7 +741,7 @@ int vsw_ctrl_process(struct vsw_port *p)
 
 			g_free(line);
 			if (node && JSON_NODE_HOLDS_OBJECT(node))
-				rc = handle_event(p, json_node_get_object(node));
+				rc = handle_message(p, json_node_get_object(node));
 			if (node)
 				json_node_unref(node);
 			if (rc < 0)
@@ -741,41 +751,46 @@ int vsw_ctrl_process(struct vsw_port *p)
 	return p->broken ? -EPROTO : 0;
 }
 
-/* One request on the port's connection and its reply (bounded); 0 or -errno. */
-static int ctrl_call(struct vsw_port *p, const char *cmd, JsonNode *args)
+/* Send one request on the port's connection; its answer comes later. */
+static int ctrl_post(struct vsw_port *p, const char *cmd, JsonNode *args, int *id)
 {
-	g_autoptr(JsonNode) ret = NULL;
-	int rc, id = p->next_id++;
-
-	rc = ctrl_send(p, cmd, args, id);
-	if (rc < 0)
-		return rc;
-	ret = ctrl_wait_reply(p, id, now_ms() + 5000, NULL, NULL, &rc, NULL, 0);
-	return ret ? 0 : rc;
+	if (p->broken)
+		return -EPROTO;
+	*id = p->next_id++;
+	return ctrl_send(p, cmd, args, *id);
 }
 
 int vsw_set_offload(struct vsw_port *p, unsigned offloads)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
+	int id;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "offloads");
 	json_builder_add_int_value(b, offloads & VSW_OFFLOAD_ALL);
 	json_builder_end_object(b);
-	return ctrl_call(p, "port-set-offload", json_builder_get_root(b));
+	return ctrl_post(p, "port-set-offload", json_builder_get_root(b), &id);
 }
 
 int vsw_set_mac(struct vsw_port *p, const uint8_t mac[6])
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	char text[18];
+	int rc;
 
 	mac_string(mac, text);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "mac");
 	json_builder_add_string_value(b, text);
 	json_builder_end_object(b);
-	return ctrl_call(p, "port-set-mac", json_builder_get_root(b));
+	rc = ctrl_post(p, "port-set-mac", json_builder_get_root(b), &p->mac_id);
+	p->mac_status = rc < 0 ? rc : -EINPROGRESS;
+	return rc;
+}
+
+int vsw_mac_status(const struct vsw_port *p)
+{
+	return p->mac_status;
 }
 
 void vsw_flush(struct vsw_port *p)

@@ -19,10 +19,12 @@
  *   status MS            wait up to MS for the daemon to reset/drop the port
  *                        -> "alive" | "reset" | "gone"
  *   vlan MS              read the daemon's news for MS -> "vlan N"
- *   mac MAC              tell the switch our MAC -> "ok" | "err ..."
+ *   mac MAC              tell the switch our MAC and wait (bounded) for its
+ *                        answer -> "ok" | "err ..."
  *   quit                 detach and exit
  *
- * Usage: vsw-peer --socket PATH --switch NAME [--port NAME] [--vlan N]
+ * Usage: vsw-peer --socket PATH --switch NAME [--port NAME] [--vlan N] [--mac MAC]
+ * (--mac: the MAC declared at attach, the one the port may send from)
  * Prints "attached PORT VLAN" or "error MESSAGE" first.  Exits when stdin
  * closes.  Every wait is bounded by the command's own timeout.
  */
@@ -259,19 +261,41 @@ static void cmd_status(char *args)
 	}
 }
 
-static void cmd_mac(char *args)
+static bool parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6];
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return true;
+}
+
+static void cmd_mac(char *args)
+{
+	int64_t deadline = now_ms() + 3000;
+	struct pollfd pfd = { vsw_port_ctrl_fd(port), POLLIN, 0 };
 	uint8_t mac[6];
 	int rc;
 
-	if (sscanf(args, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
+	if (!parse_mac(args, mac)) {
 		printf("err bad-mac\n");
 		return;
 	}
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
 	rc = vsw_set_mac(port, mac);
+	/* The answer comes on the control connection. */
+	while (rc == 0 && vsw_mac_status(port) == -EINPROGRESS) {
+		int left = (int)(deadline - now_ms());
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		rc = vsw_ctrl_process(port);
+	}
+	if (rc == 0)
+		rc = vsw_mac_status(port);
 	if (rc < 0)
 		printf("err %s\n", vsw_strerror(rc));
 	else
@@ -299,9 +323,11 @@ int main(int argc, char **argv)
 		{ "switch", required_argument, NULL, 'w' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "vlan", required_argument, NULL, 'v' },
+		{ "mac", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct vsw_attach_opts o = { 0 };
+	uint8_t mac[6];
 	char line[2 * VSW_FRAME_MAX + 128];
 	char err[256];
 	int c;
@@ -312,6 +338,13 @@ int main(int argc, char **argv)
 		case 'w': o.switch_name = optarg; break;
 		case 'p': o.port_name = optarg; break;
 		case 'v': o.vlan = atoi(optarg); break;
+		case 'm':
+			if (!parse_mac(optarg, mac)) {
+				printf("error bad --mac\n");
+				return 2;
+			}
+			o.mac = mac;
+			break;
 		default: return 2;
 		}
 	}

@@ -19,8 +19,9 @@
  *   vsw_detach(p);
  *
  * Every function returns a negative errno on failure; none of them blocks
- * except vsw_attach(), vsw_set_offload() and vsw_set_mac() (a bounded
- * control exchange).
+ * except vsw_attach() (a bounded control exchange).  vsw_set_offload() and
+ * vsw_set_mac() send their request and return; the answer arrives on the
+ * control fd, where vsw_ctrl_process() reads it.
  * A port may be used by one thread for sending and one for receiving.
  */
 #ifndef VSWITCH_VSWITCH_H
@@ -159,16 +160,28 @@ void *vsw_port_shm(const struct vsw_port *p, size_t *size);
  * @offloads: VSW_OFFLOAD_* bits
  *
  * Frames for a port without an offload are segmented or checksummed by the
- * switch.  Return: 0 or -errno.
+ * switch.  Sends the request and returns.  Return: 0 or -errno.
  */
 int vsw_set_offload(struct vsw_port *p, unsigned offloads);
 
 /**
- * vsw_set_mac() - tell the switch the client's MAC address, when it was
- * not known at attach time (QEMU creates the backend before the NIC).
- * Informational: vswitchctl shows it.  Return: 0 or -errno.
+ * vsw_set_mac() - tell the switch the MAC address the client sends from,
+ * when it was not known at attach time (QEMU creates the backend before
+ * the NIC), or after it changed.  With MAC address spoofing off (the
+ * switch's default for VM ports) a port may send only from that address:
+ * frames from any other are dropped.  Sends the request and returns;
+ * vsw_mac_status() says when the switch has taken it.  Return: 0 or -errno.
  */
 int vsw_set_mac(struct vsw_port *p, const uint8_t mac[6]);
+
+/**
+ * vsw_mac_status() - the switch's answer to the last vsw_set_mac():
+ * -EINPROGRESS while it has not come (vsw_ctrl_process() reads it), 0 if
+ * the switch took the MAC, -EACCES (not this port's to use: the NAT's, or
+ * provisioned for another port), -EEXIST (another port uses it), -EINVAL.
+ * 0 when vsw_set_mac() was never called.
+ */
+int vsw_mac_status(const struct vsw_port *p);
 
 #define VSW_SEND_MORE	1u	/* more frames follow: do not publish yet */
 
