@@ -1,14 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * control.c - the control socket: clients, requests, replies, port attach.
+ * control.c - the control socket: connections, their roles and limits,
+ * requests and replies.
  *
  * Copyright (C) 2026 The vswitch authors
  *
  * Every client is a non-blocking connection on the main loop.  A request
- * is one line (proto.c parses it); the command table below names each
- * command's arguments, and anything else is refused.  A client that sends
- * a line too long, or stops reading its replies, is disconnected; no
- * client can make the daemon block or grow without bound.
+ * is one line (proto.c parses it); the command table (commands.c) names
+ * each command's role and arguments, and anything else is refused.  Rules
+ * (docs/design.md, "Bounded resources"):
+ *   - The socket is created with its final mode: bound under umask 0177
+ *     (so 0600 from the first instant), then given to --socket-group and
+ *     opened to 0660, never the other way round.
+ *   - Connections are bounded in all (max_conns, fitted to the fd limit)
+ *     and per user (max_conns_per_user; administrators are not counted).
+ *     A connection over a bound is closed at once.  When accept() fails for
+ *     want of fds, the daemon stops accepting for a moment instead of
+ *     spinning, and starts again when a connection closes.
+ *   - A connection that owns no port and completes no request for
+ *     idle_timeout_s is closed.
+ *   - A request longer than VSWD_LINE_MAX, or a client that leaves more
+ *     than OUT_MAX of replies unread, is disconnected.
+ *   - Closing a connection removes every source of it at once: a hung-up
+ *     fd is never polled again, and its memory is freed from the main
+ *     loop after the handler that closed it has returned.
+ * No client can make the daemon block, spin or grow without bound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,28 +38,61 @@
 
 #include <glib-unix.h>
 
-#include "names.h"
-#include "port-shm.h"
+#include "control.h"
 #include "proto.h"
-#include "vswitchd.h"
 
-#define OUT_MAX		(1024 * 1024)	/* unread replies before we give up */
+#define OUT_MAX			(1024 * 1024)	/* unread replies before we give up */
+#define ACCEPT_RETRY_MS		100
+#define REFUSAL_LOG_US		(10 * G_USEC_PER_SEC)
+#define CLOSE_FLUSH_MS		1000
+
+const int vswd_pending_marker;
+
+struct vswd_control {
+	struct vswd *d;
+	int listen_fd;
+	guint listen_src;
+	guint retry_src;		/* accepting paused after EMFILE */
+	GList *conns;
+	unsigned nconns;
+	GHashTable *user_conns;		/* uid -> connections of non-administrators */
+	GPtrArray *shut;		/* shut connections, freed from the main loop */
+	guint reap_src;
+	gint64 refusal_logged_us;
+	uint64_t refused;
+};
+
+struct vswd_pending {
+	struct vswd_conn *c;
+	JsonNode *id;
+	guint nat_req;
+	void *data;
+	GDestroyNotify free_data;
+};
 
 struct vswd_conn {
-	struct vswd *d;
+	struct vswd_control *ctl;
 	int fd;
-	guint src;
+	guint src;			/* input */
+	guint out_src;			/* output waiting for room */
+	guint idle_src;			/* idle timeout */
+	guint close_src;		/* closing: give up flushing */
 	GString *in;
 	GString *out;
-	guint out_src;
+	struct vswd_peer peer;
 	struct vswd_port *port;		/* the port it owns, or NULL */
 	int fds[3];			/* fds to send with the next reply */
 	bool send_fds;
-	bool closing;
-	guint close_src;		/* deferred close scheduled */
+	bool closing;			/* flushing its last output, reading nothing */
+	bool dead;			/* shut; freed from the main loop */
+	bool counted;			/* in user_conns */
+	struct vswd_pending *pending;	/* a request answered later */
+	JsonNode *cur_id;		/* the id of the request being handled (borrowed) */
+	guint resume_src;		/* read the buffered requests again */
 };
 
-static void conn_close(struct vswd_conn *c);
+static void conn_shut(struct vswd_conn *c);
+static void process_input(struct vswd_conn *c);
 
 /* ------------------------------------------------------------------ */
 /* Output                                                              */
@@ -53,16 +102,16 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer data);
 static void conn_flush(struct vswd_conn *c)
 {
 	while (c->out->len) {
-		ssize_t n = send(c->fd, c->out->str, c->out->len,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = send(c->fd, c->out->str, c->out->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				break;
+			g_string_truncate(c->out, 0);
 			c->closing = true;
-			return;
+			break;
 		}
 		g_string_erase(c->out, 0, n);
 	}
@@ -72,28 +121,23 @@ static void conn_flush(struct vswd_conn *c)
 		g_source_remove(c->out_src);
 		c->out_src = 0;
 	}
+	/* A closing connection goes once its last words are out. */
+	if (c->closing && !c->out->len)
+		conn_shut(c);
 }
 
 static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
 {
-	struct vswd_conn *c = data;
-
-	conn_flush(c);
-	if (c->closing) {
-		c->out_src = 0;
-		conn_close(c);
-		return G_SOURCE_REMOVE;
-	}
-	if (!c->out->len) {
-		c->out_src = 0;
-		return G_SOURCE_REMOVE;
-	}
+	/* conn_flush() removes this source once all is out (or shuts c). */
+	conn_flush(data);
 	return G_SOURCE_CONTINUE;
 }
 
 /* Send @line, with the pending fds if any (they ride on its first byte). */
 static void conn_send(struct vswd_conn *c, const char *line)
 {
+	if (c->dead)
+		return;
 	if (c->send_fds && !c->out->len) {
 		char cbuf[CMSG_SPACE(sizeof(c->fds))];
 		struct iovec iov = { (void *)line, strlen(line) };
@@ -119,14 +163,17 @@ static void conn_send(struct vswd_conn *c, const char *line)
 		if (n < 0) {
 			/* A fresh connection's buffer is empty: this is no EAGAIN. */
 			c->closing = true;
+			conn_flush(c);
 			return;
 		}
 		line += n;
 	}
 	/* Replies to earlier requests still unread: the client reads no replies. */
 	if (c->out->len > OUT_MAX) {
-		g_warning("client fd %d reads no replies: disconnecting it", c->fd);
+		g_warning("client pid %d reads no replies: disconnecting it", (int)c->peer.pid);
+		g_string_truncate(c->out, 0);
 		c->closing = true;
+		conn_flush(c);
 		return;
 	}
 	g_string_append(c->out, line);
@@ -141,466 +188,159 @@ static void conn_reply(struct vswd_conn *c, JsonNode *ret, const GError *e, Json
 }
 
 /* ------------------------------------------------------------------ */
-/* JSON views of the objects                                           */
+/* Life of a connection                                                */
 
-JsonNode *vswd_port_to_json(struct vswd_port *vp)
+static void pending_free(struct vswd_pending *p)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	struct vsw_port *p = vp->port;
+	if (p->id)
+		json_node_unref(p->id);
+	if (p->free_data)
+		p->free_data(p->data);
+	g_free(p);
+}
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "switch");
-	json_builder_add_string_value(b, vp->sw->name);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, p->name);
-	json_builder_set_member_name(b, "kind");
-	json_builder_add_string_value(b, p->ops->kind);
-	json_builder_set_member_name(b, "vlan");
-	json_builder_add_int_value(b, p->fwd.vlan);
-	json_builder_set_member_name(b, "mac");
-	json_builder_add_string_value(b, p->mac);
-	json_builder_set_member_name(b, "offloads");
-	json_builder_add_int_value(b, p->offloads);
-	json_builder_set_member_name(b, "rx-packets");
-	json_builder_add_int_value(b, (gint64)vsw_ctr_read(&p->ctr.rx_packets));
-	json_builder_set_member_name(b, "rx-bytes");
-	json_builder_add_int_value(b, (gint64)vsw_ctr_read(&p->ctr.rx_bytes));
-	json_builder_set_member_name(b, "tx-packets");
-	json_builder_add_int_value(b, (gint64)vsw_ctr_read(&p->ctr.tx_packets));
-	json_builder_set_member_name(b, "tx-bytes");
-	json_builder_add_int_value(b, (gint64)vsw_ctr_read(&p->ctr.tx_bytes));
-	json_builder_set_member_name(b, "resets");
-	json_builder_add_int_value(b, (gint64)vsw_ctr_read(&p->ctr.resets));
-	json_builder_set_member_name(b, "drops");
-	json_builder_begin_object(b);
-	for (int i = 1; i < VSW_DROP_MAX; i++) {
-		json_builder_set_member_name(b, vsw_drop_names[i]);
-		json_builder_add_int_value(b, (gint64)vsw_ctr_read(&p->ctr.drops[i]));
+static void conn_free(gpointer data)
+{
+	struct vswd_conn *c = data;
+
+	g_string_free(c->in, TRUE);
+	g_string_free(c->out, TRUE);
+	g_free(c);
+}
+
+static gboolean reap(gpointer data)
+{
+	struct vswd_control *ctl = data;
+
+	ctl->reap_src = 0;
+	g_ptr_array_set_size(ctl->shut, 0);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean retry_accept(gpointer data);
+
+/*
+ * Take @c out of service now: every source removed, its port detached,
+ * its fd closed.  Its memory goes from the main loop, so a handler of @c
+ * may call this.  Idempotent.
+ */
+static void conn_shut(struct vswd_conn *c)
+{
+	struct vswd_control *ctl = c->ctl;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (c->src)
+		g_source_remove(c->src);
+	if (c->out_src)
+		g_source_remove(c->out_src);
+	if (c->idle_src)
+		g_source_remove(c->idle_src);
+	if (c->close_src)
+		g_source_remove(c->close_src);
+	if (c->resume_src)
+		g_source_remove(c->resume_src);
+	c->src = c->out_src = c->idle_src = c->close_src = c->resume_src = 0;
+	if (c->pending) {
+		if (c->pending->nat_req)
+			vswd_nat_cancel(ctl->d, c->pending->nat_req);
+		pending_free(c->pending);
+		c->pending = NULL;
 	}
-	json_builder_end_object(b);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
-}
+	if (c->port)
+		vswd_port_detach(ctl->d, c->port);
+	c->port = NULL;
+	for (int i = 0; i < 3; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	/* Unread messages may hold descriptors whose close blocks: not here. */
+	vswd_close_later(c->fd);
+	ctl->conns = g_list_remove(ctl->conns, c);
+	ctl->nconns--;
+	if (c->counted) {
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ctl->user_conns,
+							       GUINT_TO_POINTER(c->peer.uid)));
 
-static JsonNode *switch_to_json(struct vswd *d, struct vswd_switch *sw, bool with_ports)
-{
-	g_autoptr(JsonBuilder) b = json_builder_new();
-
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, sw->name);
-	json_builder_set_member_name(b, "type");
-	json_builder_add_string_value(b, vswd_switch_type(sw));
-	json_builder_set_member_name(b, "ports");
-	if (with_ports) {
-		json_builder_begin_array(b);
-		for (unsigned i = 0; i < sw->ports->len; i++)
-			json_builder_add_value(b, vswd_port_to_json(sw->ports->pdata[i]));
-		json_builder_end_array(b);
-	} else {
-		json_builder_add_int_value(b, sw->ports->len);
+		if (n <= 1)
+			g_hash_table_remove(ctl->user_conns, GUINT_TO_POINTER(c->peer.uid));
+		else
+			g_hash_table_insert(ctl->user_conns, GUINT_TO_POINTER(c->peer.uid),
+					    GUINT_TO_POINTER(n - 1));
 	}
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
+	/* A slot is free: accept again at once if we had paused. */
+	if (ctl->retry_src) {
+		g_source_remove(ctl->retry_src);
+		ctl->retry_src = 0;
+		retry_accept(ctl);
+	}
+	g_ptr_array_add(ctl->shut, c);
+	if (!ctl->reap_src)
+		ctl->reap_src = g_idle_add(reap, ctl);
 }
 
-static gint cmp_switch(gconstpointer a, gconstpointer b)
+static gboolean close_timeout(gpointer data)
 {
-	const struct vswd_switch *x = *(struct vswd_switch *const *)a;
-	const struct vswd_switch *y = *(struct vswd_switch *const *)b;
+	struct vswd_conn *c = data;
 
-	/* Default first, then by name. */
-	if (x->is_default != y->is_default)
-		return x->is_default ? -1 : 1;
-	return strcmp(x->name, y->name);
+	c->close_src = 0;
+	conn_shut(c);
+	return G_SOURCE_REMOVE;
 }
 
-static GPtrArray *sorted_switches(struct vswd *d)
+/*
+ * Read no more from @c, send what it has to hear, then close it (within
+ * CLOSE_FLUSH_MS whatever it does).
+ */
+static void conn_close_soon(struct vswd_conn *c)
 {
-	GPtrArray *a = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer v;
+	if (c->dead)
+		return;
+	c->closing = true;
+	if (c->src)
+		g_source_remove(c->src);
+	c->src = 0;
+	if (c->resume_src)
+		g_source_remove(c->resume_src);
+	c->resume_src = 0;
+	if (!c->close_src)
+		c->close_src = g_timeout_add(CLOSE_FLUSH_MS, close_timeout, c);
+	conn_flush(c);
+}
 
-	g_hash_table_iter_init(&it, d->switches);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		g_ptr_array_add(a, v);
+static gboolean idle_timeout(gpointer data)
+{
+	struct vswd_conn *c = data;
 
-	g_ptr_array_sort(a, cmp_switch);
-	return a;
+	c->idle_src = 0;
+	if (c->port || c->pending) {
+		/* Port owners may stay silent; the timer starts again when they are done. */
+		return G_SOURCE_REMOVE;
+	}
+	g_message("client pid %d (uid %u) sent no complete request for %u s: closing it",
+		  (int)c->peer.pid, (unsigned)c->peer.uid, c->ctl->d->cfg.idle_timeout_s);
+	conn_shut(c);
+	return G_SOURCE_REMOVE;
+}
+
+static void idle_restart(struct vswd_conn *c)
+{
+	if (c->idle_src)
+		g_source_remove(c->idle_src);
+	c->idle_src = 0;
+	if (!c->port && !c->pending && c->ctl->d->cfg.idle_timeout_s)
+		c->idle_src = g_timeout_add_seconds(c->ctl->d->cfg.idle_timeout_s,
+						    idle_timeout, c);
 }
 
 /* ------------------------------------------------------------------ */
-/* Commands                                                            */
-
-JsonNode *vswd_object_with(const char *member, JsonNode *value)
-{
-	JsonObject *o = json_object_new();
-	JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-
-	json_object_set_member(o, member, value);
-	json_node_take_object(n, o);
-	return n;
-}
-
-static JsonNode *cmd_version(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	return vswd_version_json();
-}
-
-static JsonNode *cmd_switch_list(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	g_autoptr(GPtrArray) sws = sorted_switches(d);
-	JsonArray *arr = json_array_new();
-	JsonNode *n = json_node_new(JSON_NODE_ARRAY);
-
-	for (unsigned i = 0; i < sws->len; i++)
-		json_array_add_element(arr, switch_to_json(d, sws->pdata[i], false));
-	json_node_take_array(n, arr);
-	return vswd_object_with("switches", n);
-}
-
-static JsonNode *cmd_switch_show(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *name = vswd_arg_string(a, "name", true, err);
-	struct vswd_switch *sw;
-	g_autoptr(GArray) dump = NULL;
-	JsonNode *n;
-	JsonObject *o;
-	uint32_t cap;
-
-	if (!name || !(sw = vswd_switch_find(d, name, err)))
-		return NULL;
-	dump = vsw_dp_mac_dump(d->dp, sw->dsw, &cap, NULL);
-	n = switch_to_json(d, sw, true);
-	o = json_node_get_object(n);
-	json_object_set_int_member(o, "mac-entries", dump->len);
-	json_object_set_int_member(o, "mac-capacity", cap);
-	return n;
-}
-
-static JsonNode *cmd_switch_add(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *name = vswd_arg_string(a, "name", true, err);
-
-	if (!name || !vswd_switch_add(d, name, err))
-		return NULL;
-	g_message("switch '%s' added", name);
-	return json_node_new(JSON_NODE_NULL);
-}
-
-static JsonNode *cmd_switch_remove(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *name = vswd_arg_string(a, "name", true, err);
-	g_autofree char *copy = g_strdup(name);
-	bool force = false;
-
-	if (!name || !vswd_arg_bool(a, "force", &force, err))
-		return NULL;
-	if (!vswd_switch_remove(d, name, force, err))
-		return NULL;
-	g_message("switch '%s' removed", copy);
-	return json_node_new(JSON_NODE_NULL);
-}
-
-static JsonNode *cmd_switch_rename(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *name = vswd_arg_string(a, "name", true, err);
-	const char *to = name ? vswd_arg_string(a, "new-name", true, err) : NULL;
-
-	if (!to || !vswd_switch_rename(d, name, to, err))
-		return NULL;
-	g_message("switch '%s' renamed to '%s'", name, to);
-	return json_node_new(JSON_NODE_NULL);
-}
-
-static JsonNode *cmd_port_list(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *name = vswd_arg_string(a, "switch", false, err);
-	g_autoptr(GPtrArray) sws = NULL;
-	JsonArray *arr;
-	JsonNode *n;
-
-	if (err && *err)
-		return NULL;
-	if (name) {
-		struct vswd_switch *sw = vswd_switch_find(d, name, err);
-
-		if (!sw)
-			return NULL;
-		sws = g_ptr_array_new();
-		g_ptr_array_add(sws, sw);
-	} else {
-		sws = sorted_switches(d);
-	}
-	arr = json_array_new();
-	for (unsigned i = 0; i < sws->len; i++) {
-		struct vswd_switch *sw = sws->pdata[i];
-
-		for (unsigned j = 0; j < sw->ports->len; j++)
-			json_array_add_element(arr, vswd_port_to_json(sw->ports->pdata[j]));
-	}
-	n = json_node_new(JSON_NODE_ARRAY);
-	json_node_take_array(n, arr);
-	return vswd_object_with("ports", n);
-}
-
-static struct vswd_port *find_port(struct vswd *d, JsonObject *a, GError **err)
-{
-	const char *swn = vswd_arg_string(a, "switch", true, err);
-	const char *pn = swn ? vswd_arg_string(a, "port", true, err) : NULL;
-	struct vswd_switch *sw;
-	struct vswd_port *vp;
-
-	if (!pn || !(sw = vswd_switch_find(d, swn, err)))
-		return NULL;
-	vp = vswd_port_find(sw, pn);
-	if (!vp)
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_NOT_FOUND,
-			    "switch '%s' has no port '%s'", swn, pn);
-	return vp;
-}
-
-static JsonNode *cmd_port_set(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	struct vswd_port *vp = find_port(d, a, err);
-	int64_t vlan = -1;
-
-	if (!vp || !vswd_arg_int(a, "vlan", 0, VSW_VLAN_MAX, true, &vlan, err))
-		return NULL;
-	if (!vswd_port_set_vlan(d, vp, (int)vlan, err))
-		return NULL;
-	return json_node_new(JSON_NODE_NULL);
-}
-
-static JsonNode *cmd_mac_table(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *name = vswd_arg_string(a, "switch", true, err);
-	g_autoptr(JsonBuilder) b = NULL;
-	g_autoptr(GArray) dump = NULL;
-	struct vswd_switch *sw;
-	struct vsw_mac_stats st;
-	uint32_t cap;
-
-	if (!name || !(sw = vswd_switch_find(d, name, err)))
-		return NULL;
-	dump = vsw_dp_mac_dump(d->dp, sw->dsw, &cap, &st);
-	b = json_builder_new();
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "capacity");
-	json_builder_add_int_value(b, cap);
-	json_builder_set_member_name(b, "learned");
-	json_builder_add_int_value(b, (gint64)st.learned);
-	json_builder_set_member_name(b, "moved");
-	json_builder_add_int_value(b, (gint64)st.moved);
-	json_builder_set_member_name(b, "evicted");
-	json_builder_add_int_value(b, (gint64)st.evicted);
-	json_builder_set_member_name(b, "aged");
-	json_builder_add_int_value(b, (gint64)st.aged);
-	json_builder_set_member_name(b, "entries");
-	json_builder_begin_array(b);
-	for (unsigned i = 0; i < dump->len; i++) {
-		const struct vsw_mac_dump *e = &g_array_index(dump, struct vsw_mac_dump, i);
-		const char *port = "?";
-		char mac[18];
-
-		for (unsigned j = 0; j < sw->ports->len; j++) {
-			struct vswd_port *vp = sw->ports->pdata[j];
-
-			if (vp->port->fwd.index == e->port)
-				port = vp->port->name;
-		}
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "vlan");
-		json_builder_add_int_value(b, e->vlan);
-		json_builder_set_member_name(b, "mac");
-		json_builder_add_string_value(b, mac);
-		json_builder_set_member_name(b, "port");
-		json_builder_add_string_value(b, port);
-		json_builder_set_member_name(b, "age-ms");
-		json_builder_add_int_value(b, (gint64)e->age_ms);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
-}
-
-static bool parse_mac(const char *s, char out[18])
-{
-	unsigned v[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &tail) != 6)
-		return false;
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 v[0], v[1], v[2], v[3], v[4], v[5]);
-	return true;
-}
-
-static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *swn, *pn, *mac;
-	g_autofree char *picked = NULL, *key = NULL;
-	int64_t vlan = 0, offloads = 0;
-	struct vswd_switch *sw;
-	struct vsw_port *p;
-	g_autoptr(JsonBuilder) b = NULL;
-	char macbuf[18] = "";
-	size_t shm_size;
-	gpointer override;
-
-	if (c->port) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
-			    "this connection already owns port '%s'", c->port->port->name);
-		return NULL;
-	}
-	swn = vswd_arg_string(a, "switch", true, err);
-	if (!swn)
-		return NULL;
-	pn = vswd_arg_string(a, "port", false, err);
-	mac = vswd_arg_string(a, "mac", false, err);
-	if ((err && *err) ||
-	    !vswd_arg_int(a, "vlan", 0, VSW_VLAN_MAX, false, &vlan, err) ||
-	    !vswd_arg_int(a, "offloads", 0, VSW_OFFLOAD_ALL, false, &offloads, err))
-		return NULL;
-	if (mac && !parse_mac(mac, macbuf)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "invalid MAC address '%.40s' (expected 52:54:00:12:34:56)", mac);
-		return NULL;
-	}
-	if (pn && !vsw_name_valid(pn)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "invalid port name '%.80s'", pn);
-		return NULL;
-	}
-	sw = vswd_switch_find(d, swn, err);
-	if (!sw)
-		return NULL;
-	if (!pn)
-		pn = picked = vswd_port_pick_name(sw);
-	if (vswd_port_find(sw, pn)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
-			    "switch '%s' already has a port '%s'", sw->name, pn);
-		return NULL;
-	}
-	/* A VLAN set at run time with port-set wins over the client's. */
-	key = g_strconcat(sw->name, "/", pn, NULL);
-	override = g_hash_table_lookup(d->vlan_overrides, key);
-	if (override)
-		vlan = GPOINTER_TO_INT(override) - 1;
-
-	p = vsw_port_shm_new(pn, d->cfg.ring_size, c->fds, &shm_size, err);
-	if (!p)
-		return NULL;
-	p->fwd.mode = VSW_MODE_ACCESS;
-	p->fwd.vlan = (uint16_t)vlan;
-	p->offloads = (unsigned)offloads;
-	g_strlcpy(p->mac, macbuf, sizeof(p->mac));
-	c->port = vswd_port_add(d, sw, p, c, err);
-	if (!c->port) {
-		for (int i = 0; i < 3; i++) {
-			close(c->fds[i]);
-			c->fds[i] = -1;
-		}
-		p->ops->destroy(p);
-		return NULL;
-	}
-	c->send_fds = true;
-	b = json_builder_new();
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "switch");
-	json_builder_add_string_value(b, sw->name);
-	json_builder_set_member_name(b, "port");
-	json_builder_add_string_value(b, p->name);
-	json_builder_set_member_name(b, "vlan");
-	json_builder_add_int_value(b, vlan);
-	json_builder_set_member_name(b, "shm-size");
-	json_builder_add_int_value(b, (gint64)shm_size);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
-}
-
-static JsonNode *cmd_port_set_offload(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	int64_t offloads = 0;
-
-	if (!c->port) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "this connection owns no port (use port-attach first)");
-		return NULL;
-	}
-	if (!vswd_arg_int(a, "offloads", 0, VSW_OFFLOAD_ALL, true, &offloads, err))
-		return NULL;
-	vsw_dp_port_set_offloads(d->dp, c->port->port, (unsigned)offloads);
-	return json_node_new(JSON_NODE_NULL);
-}
-
-static JsonNode *cmd_port_set_mac(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	const char *mac;
-
-	if (!c->port) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "this connection owns no port (use port-attach first)");
-		return NULL;
-	}
-	mac = vswd_arg_string(a, "mac", true, err);
-	if (!mac)
-		return NULL;
-	if (!parse_mac(mac, c->port->port->mac)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "invalid MAC address '%.40s' (expected 52:54:00:12:34:56)", mac);
-		return NULL;
-	}
-	return json_node_new(JSON_NODE_NULL);
-}
-
-static JsonNode *cmd_port_detach(struct vswd *d, struct vswd_conn *c, JsonObject *a, GError **err)
-{
-	if (!c->port) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "this connection owns no port");
-		return NULL;
-	}
-	vswd_port_remove(d, c->port);
-	c->port = NULL;
-	return json_node_new(JSON_NODE_NULL);
-}
-
-static const struct vswd_command core_commands[] = {
-	{ "version", cmd_version, ARGS(NULL) },
-	{ "switch-list", cmd_switch_list, ARGS(NULL) },
-	{ "switch-show", cmd_switch_show, ARGS("name") },
-	{ "switch-add", cmd_switch_add, ARGS("name") },
-	{ "switch-remove", cmd_switch_remove, ARGS("name", "force") },
-	{ "switch-rename", cmd_switch_rename, ARGS("name", "new-name") },
-	{ "port-list", cmd_port_list, ARGS("switch") },
-	{ "port-set", cmd_port_set, ARGS("switch", "port", "vlan") },
-	{ "mac-table", cmd_mac_table, ARGS("switch") },
-	{ "port-attach", cmd_port_attach,
-	  ARGS("switch", "port", "vlan", "mac", "offloads") },
-	{ "port-set-offload", cmd_port_set_offload, ARGS("offloads") },
-	{ "port-set-mac", cmd_port_set_mac, ARGS("mac") },
-	{ "port-detach", cmd_port_detach, ARGS(NULL) },
-	{ NULL }
-};
-
-/* Every command table; a module with commands adds its table here. */
-static const struct vswd_command *const command_tables[] = {
-	core_commands,
-	vswd_nat_commands,
-};
+/* Requests                                                            */
 
 static const struct vswd_command *find_command(const char *name)
 {
-	for (size_t t = 0; t < G_N_ELEMENTS(command_tables); t++)
-		for (const struct vswd_command *c = command_tables[t]; c->name; c++)
-			if (!strcmp(c->name, name))
-				return c;
+	for (const struct vswd_command *c = vswd_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
 	return NULL;
 }
 
@@ -620,11 +360,21 @@ static void handle_line(struct vswd_conn *c, const char *line, size_t len)
 	if (!cmd) {
 		g_set_error(&e, VSWD_ERROR, VSWD_ERR_COMMAND_NOT_FOUND,
 			    "unknown command '%.64s'", req.execute);
+	} else if (cmd->role == VSWD_ROLE_ADMIN && !c->peer.admin) {
+		g_set_error(&e, VSWD_ERROR, VSWD_ERR_PERMISSION,
+			    "'%s' is for administrators: uid %u is a port client",
+			    cmd->name, (unsigned)c->peer.uid);
 	} else if (vswd_args_check(req.args, cmd->name, cmd->args, &e)) {
-		ret = cmd->fn(c->d, c, req.args, &e);
+		c->cur_id = req.id;
+		ret = cmd->fn(c->ctl->d, c, req.args, &e);
+		c->cur_id = NULL;
+		if (ret == VSWD_PENDING) {
+			/* Answered later (perhaps already): vswd_pending_finish(). */
+			vswd_request_clear(&req);
+			return;
+		}
 		if (!ret && !e)
-			g_set_error(&e, VSWD_ERROR, VSWD_ERR_GENERIC, "'%s' failed",
-				    cmd->name);
+			g_set_error(&e, VSWD_ERROR, VSWD_ERR_GENERIC, "'%s' failed", cmd->name);
 	}
 	if (ret && JSON_NODE_HOLDS_NULL(ret)) {
 		json_node_unref(ret);
@@ -636,44 +386,97 @@ static void handle_line(struct vswd_conn *c, const char *line, size_t len)
 	vswd_request_clear(&req);
 }
 
-/* ------------------------------------------------------------------ */
-/* Connections                                                         */
-
-static void conn_close(struct vswd_conn *c)
+/* Handle the complete lines buffered, unless a request is pending. */
+static void process_input(struct vswd_conn *c)
 {
-	struct vswd *d = c->d;
+	char *nl;
 
-	if (c->port)
-		vswd_port_remove(d, c->port);
-	c->port = NULL;
-	if (c->src)
-		g_source_remove(c->src);
-	if (c->out_src)
-		g_source_remove(c->out_src);
-	if (c->close_src)
-		g_source_remove(c->close_src);
-	for (int i = 0; i < 3; i++)
-		if (c->fds[i] >= 0)
-			close(c->fds[i]);
-	close(c->fd);
-	g_string_free(c->in, TRUE);
-	g_string_free(c->out, TRUE);
-	d->conns = g_list_remove(d->conns, c);
-	d->nconns--;
-	g_free(c);
+	while (!c->dead && !c->closing && !c->pending &&
+	       (nl = memchr(c->in->str, '\n', c->in->len))) {
+		size_t len = (size_t)(nl - c->in->str);
+
+		handle_line(c, c->in->str, len);
+		g_string_erase(c->in, 0, (gssize)len + 1);
+		idle_restart(c);
+	}
+	if (c->dead || c->closing || c->pending)
+		return;
+	if (c->in->len > VSWD_LINE_MAX) {
+		g_autoptr(GError) e = g_error_new(VSWD_ERROR, VSWD_ERR_PROTOCOL,
+						  "request longer than %d bytes: closing",
+						  VSWD_LINE_MAX);
+
+		conn_reply(c, NULL, e, NULL);
+		conn_close_soon(c);
+	}
 }
 
-/* The JSON object {switch, port, @key: @value} naming @c's port. */
-static JsonNode *port_event_data(struct vswd_conn *c, const char *key,
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct vswd_conn *c = data;
+	char buf[16384];
+	ssize_t n;
+
+	/* A request waits for its answer: leave the bytes in the socket. */
+	if (c->pending)
+		return G_SOURCE_CONTINUE;
+	n = vswd_recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		c->src = 0;
+		conn_shut(c);
+		return G_SOURCE_REMOVE;
+	}
+	g_string_append_len(c->in, buf, n);
+	process_input(c);
+	if (c->dead || c->closing) {
+		c->src = 0;
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Services for commands                                               */
+
+const struct vswd_peer *vswd_conn_peer(struct vswd_conn *c)
+{
+	return &c->peer;
+}
+
+struct vswd_port *vswd_conn_port(struct vswd_conn *c)
+{
+	return c->port;
+}
+
+void vswd_conn_attach(struct vswd_conn *c, struct vswd_port *vp, int fds[3])
+{
+	c->port = vp;
+	memcpy(c->fds, fds, sizeof(c->fds));
+	c->send_fds = true;
+	idle_restart(c);
+}
+
+void vswd_conn_detach(struct vswd_conn *c)
+{
+	if (c->port)
+		vswd_port_detach(c->ctl->d, c->port);
+	c->port = NULL;
+	idle_restart(c);
+}
+
+/* The JSON object {switch, port, @key: @value} naming @vp. */
+static JsonNode *port_event_data(struct vswd_port *vp, const char *key,
 				 const char *svalue, gint64 ivalue)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "switch");
-	json_builder_add_string_value(b, c->port->sw->name);
+	json_builder_add_string_value(b, vp->sw->name);
 	json_builder_set_member_name(b, "port");
-	json_builder_add_string_value(b, c->port->port->name);
+	json_builder_add_string_value(b, vp->port->name);
 	json_builder_set_member_name(b, key);
 	if (svalue)
 		json_builder_add_string_value(b, svalue);
@@ -683,149 +486,217 @@ static JsonNode *port_event_data(struct vswd_conn *c, const char *key,
 	return json_builder_get_root(b);
 }
 
-void vswd_conn_vlan_changed(struct vswd_conn *c)
+static void owner_vlan_changed(void *owner, struct vswd_port *vp)
 {
-	g_autofree char *line = NULL;
+	struct vswd_conn *c = owner;
+	g_autofree char *line = vswd_event_line("PORT_VLAN",
+		port_event_data(vp, "vlan", NULL, vp->settings.vlan));
 
-	if (!c->port || c->closing)
-		return;
-	line = vswd_event_line("PORT_VLAN",
-			       port_event_data(c, "vlan", NULL, c->port->port->fwd.vlan));
 	conn_send(c, line);
 }
 
-static gboolean close_later_cb(gpointer data)
+/* The runtime took the port away: say why, then close the connection. */
+static void owner_reset(void *owner, struct vswd_port *vp, const char *reason)
+{
+	struct vswd_conn *c = owner;
+	g_autofree char *line = vswd_event_line("PORT_RESET",
+		port_event_data(vp, "reason", reason, 0));
+
+	c->port = NULL;
+	conn_send(c, line);
+	conn_close_soon(c);
+}
+
+static const struct vswd_port_owner_ops conn_owner_ops = {
+	.vlan_changed = owner_vlan_changed,
+	.reset = owner_reset,
+};
+
+const struct vswd_port_owner_ops *vswd_conn_owner_ops(void)
+{
+	return &conn_owner_ops;
+}
+
+struct vswd_pending *vswd_conn_defer(struct vswd_conn *c)
+{
+	c->pending = g_new0(struct vswd_pending, 1);
+	c->pending->c = c;
+	c->pending->id = c->cur_id ? json_node_copy(c->cur_id) : NULL;
+	if (c->idle_src)
+		g_source_remove(c->idle_src);
+	c->idle_src = 0;
+	return c->pending;
+}
+
+void vswd_pending_wait_nat(struct vswd_pending *p, guint id)
+{
+	p->nat_req = id;
+}
+
+void vswd_pending_set_data(struct vswd_pending *p, void *data, GDestroyNotify free)
+{
+	p->data = data;
+	p->free_data = free;
+}
+
+void *vswd_pending_get_data(struct vswd_pending *p)
+{
+	return p->data;
+}
+
+struct vswd *vswd_pending_daemon(struct vswd_pending *p)
+{
+	return p->c->ctl->d;
+}
+
+static gboolean resume_cb(gpointer data)
 {
 	struct vswd_conn *c = data;
 
-	c->close_src = 0;
-	conn_close(c);
+	c->resume_src = 0;
+	process_input(c);
 	return G_SOURCE_REMOVE;
 }
 
-/*
- * Reset the client's port now and close the connection from the main loop
- * (the caller may be inside a handler of this very connection).
- */
-void vswd_conn_reset(struct vswd *d, struct vswd_conn *c, const char *reason)
+void vswd_pending_finish(struct vswd_pending *p, JsonNode *ret, const GError *err)
 {
-	if (c->port) {
-		g_autofree char *line = vswd_event_line("PORT_RESET",
-			port_event_data(c, "reason", reason, 0));
+	struct vswd_conn *c = p->c;
 
-		g_message("resetting port '%s' of switch '%s': %s",
-			  c->port->port->name, c->port->sw->name, reason);
-		conn_send(c, line);
-		vswd_port_remove(d, c->port);
-		c->port = NULL;
+	if (ret && JSON_NODE_HOLDS_NULL(ret)) {
+		json_node_unref(ret);
+		ret = NULL;
 	}
-	c->closing = true;
-	if (!c->close_src)
-		c->close_src = g_idle_add(close_later_cb, c);
+	/* Ours now: sending may find the client gone and shut the connection. */
+	c->pending = NULL;
+	conn_reply(c, ret, ret ? NULL : err, p->id);
+	if (ret)
+		json_node_unref(ret);
+	pending_free(p);
+	if (c->dead)
+		return;
+	idle_restart(c);
+	/* Requests that arrived meanwhile: from the main loop, not from here. */
+	if (!c->dead && !c->closing && !c->resume_src)
+		c->resume_src = g_idle_add(resume_cb, c);
 }
 
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+/* ------------------------------------------------------------------ */
+/* Accepting                                                           */
+
+/* Who is at the other end, as the kernel says; Return: false if it cannot say. */
+static bool peer_credentials(struct vswd *d, int fd, struct vswd_peer *p)
 {
-	struct vswd_conn *c = data;
-	char buf[16384];
-	ssize_t n;
-	char *nl;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	gid_t groups[VSWD_PEER_GROUPS_MAX];
 
-	if (c->close_src)
-		return G_SOURCE_CONTINUE;	/* closing from the main loop */
-	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	if (n <= 0) {
-		c->src = 0;
-		conn_close(c);
-		return G_SOURCE_REMOVE;
+	memset(p, 0, sizeof(*p));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return false;
+	p->uid = cr.uid;
+	p->gid = cr.gid;
+	p->pid = cr.pid;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+		p->ngroups = len / sizeof(gid_t);
+		memcpy(p->groups, groups, len);
+	} else if (errno == ERANGE) {
+		/* More groups than we keep: those we have, the rest unknown. */
+		p->ngroups = 0;
 	}
-	g_string_append_len(c->in, buf, n);
-	while (!c->closing && (nl = memchr(c->in->str, '\n', c->in->len))) {
-		size_t len = (size_t)(nl - c->in->str);
+	p->admin = p->uid == 0 || (!d->root && p->uid == d->admin_uid) ||
+		   (d->admin_gid != VSWD_NO_ID && vswd_peer_in_group(p, (gid_t)d->admin_gid));
+	return true;
+}
 
-		handle_line(c, c->in->str, len);
-		g_string_erase(c->in, 0, (gssize)len + 1);
-	}
-	if (!c->closing && c->in->len > VSWD_LINE_MAX) {
-		g_autoptr(GError) e = g_error_new(VSWD_ERROR, VSWD_ERR_PROTOCOL,
-						  "request longer than %d bytes: closing",
-						  VSWD_LINE_MAX);
+/* Log a refused connection, at most once every REFUSAL_LOG_US. */
+static void refused(struct vswd_control *ctl, const char *why, const struct vswd_peer *p)
+{
+	gint64 now = g_get_monotonic_time();
 
-		conn_reply(c, NULL, e, NULL);
-		c->closing = true;
-	}
-	if (c->closing && !c->close_src) {
-		c->src = 0;
-		conn_close(c);
-		return G_SOURCE_REMOVE;
-	}
-	return G_SOURCE_CONTINUE;
+	ctl->refused++;
+	if (ctl->refusal_logged_us && now - ctl->refusal_logged_us < REFUSAL_LOG_US)
+		return;
+	ctl->refusal_logged_us = now;
+	g_warning("refusing a connection (uid %u, pid %d): %s (%" G_GUINT64_FORMAT
+		  " refused so far)", p ? (unsigned)p->uid : 0u, p ? (int)p->pid : 0, why,
+		  ctl->refused);
+}
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
+
+static gboolean retry_accept(gpointer data)
+{
+	struct vswd_control *ctl = data;
+
+	ctl->retry_src = 0;
+	if (!ctl->listen_src)
+		ctl->listen_src = g_unix_fd_add(ctl->listen_fd, G_IO_IN, on_accept, ctl);
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 {
-	struct vswd *d = data;
+	struct vswd_control *ctl = data;
+	struct vswd *d = ctl->d;
 	g_autofree char *greeting = NULL;
+	struct vswd_peer peer;
 	struct vswd_conn *c;
+	guint mine;
 	int cfd;
 
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* Out of fds: the connection stays queued; pause, do not spin. */
+			refused(ctl, "out of file descriptors: not accepting for a moment", NULL);
+			ctl->listen_src = 0;
+			ctl->retry_src = g_timeout_add(ACCEPT_RETRY_MS, retry_accept, ctl);
+			return G_SOURCE_REMOVE;
+		}
 		return G_SOURCE_CONTINUE;
-	if (d->nconns >= VSWD_MAX_CONNS) {
-		g_warning("%u clients connected: refusing another", d->nconns);
+	}
+	vswd_refuse_fds(cfd);
+	if (!peer_credentials(d, cfd, &peer)) {
+		refused(ctl, "no peer credentials", NULL);
+		close(cfd);
+		return G_SOURCE_CONTINUE;
+	}
+	mine = GPOINTER_TO_UINT(g_hash_table_lookup(ctl->user_conns, GUINT_TO_POINTER(peer.uid)));
+	if (ctl->nconns >= d->cfg.max_conns) {
+		refused(ctl, "too many connections (vswitchd --max-connections)", &peer);
+		close(cfd);
+		return G_SOURCE_CONTINUE;
+	}
+	if (!peer.admin && mine >= d->cfg.max_conns_per_user) {
+		refused(ctl, "too many connections of this user (vswitchd "
+			"--max-connections-per-user)", &peer);
 		close(cfd);
 		return G_SOURCE_CONTINUE;
 	}
 	c = g_new0(struct vswd_conn, 1);
-	c->d = d;
+	c->ctl = ctl;
 	c->fd = cfd;
+	c->peer = peer;
 	c->in = g_string_new(NULL);
 	c->out = g_string_new(NULL);
 	c->fds[0] = c->fds[1] = c->fds[2] = -1;
 	c->src = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
-	d->conns = g_list_prepend(d->conns, c);
-	d->nconns++;
+	ctl->conns = g_list_prepend(ctl->conns, c);
+	ctl->nconns++;
+	if (!peer.admin) {
+		c->counted = true;
+		g_hash_table_insert(ctl->user_conns, GUINT_TO_POINTER(peer.uid),
+				    GUINT_TO_POINTER(mine + 1));
+	}
+	idle_restart(c);
 	greeting = vswd_greeting();
 	conn_send(c, greeting);
-	if (c->closing)
-		conn_close(c);
 	return G_SOURCE_CONTINUE;
 }
 
-/* The data path gave up on ports: reset their clients. */
-static gboolean on_dead_ports(gint fd, GIOCondition cond, gpointer data)
-{
-	struct vswd *d = data;
-	struct vsw_port *p;
-
-	while ((p = vsw_dp_take_dead(d->dp))) {
-		GHashTableIter it;
-		gpointer v;
-
-		g_hash_table_iter_init(&it, d->switches);
-		while (g_hash_table_iter_next(&it, NULL, &v)) {
-			struct vswd_switch *sw = v;
-
-			for (unsigned i = 0; i < sw->ports->len; i++) {
-				struct vswd_port *vp = sw->ports->pdata[i];
-
-				if (vp->port != p)
-					continue;
-				if (vp->owner)
-					vswd_conn_reset(d, vp->owner, "ring corrupted");
-				else
-					g_warning("port '%s' of switch '%s' failed",
-						  p->name, sw->name);
-				goto next;
-			}
-		}
-next:;
-	}
-	return G_SOURCE_CONTINUE;
-}
+/* ------------------------------------------------------------------ */
+/* The socket                                                          */
 
 /* Refuse to start over a live daemon; remove a stale socket. */
 static bool socket_free(const char *path, GError **err)
@@ -852,74 +723,98 @@ static bool socket_free(const char *path, GError **err)
 	return true;
 }
 
-bool vswd_control_start(struct vswd *d, GError **err)
+/* Create, bind and listen, with the socket's final mode from the first instant. */
+static int listen_on(struct vswd *d, GError **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = d->cfg.sock_path;
 	g_autofree char *dir = g_path_get_dirname(path);
-	mode_t mode = 0600;
-	int fd;
+	mode_t old;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "socket path %s is too long", path);
-		return false;
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID, "socket path %s is too long", path);
+		return -1;
 	}
-	if (g_mkdir_with_parents(dir, geteuid() == 0 ? 0755 : 0700) < 0) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_GENERIC,
-			    "cannot create %s: %s", dir, g_strerror(errno));
-		return false;
+	if (g_mkdir_with_parents(dir, d->root ? 0755 : 0700) < 0) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_GENERIC, "cannot create %s: %s", dir,
+			    g_strerror(errno));
+		return -1;
 	}
 	if (!socket_free(path, err))
-		return false;
+		return -1;
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 64) < 0) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_GENERIC,
-			    "cannot listen on %s: %s", path, g_strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return false;
+	if (fd < 0) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_GENERIC, "socket: %s", g_strerror(errno));
+		return -1;
+	}
+	/* 0600 from the start, whatever umask we were given. */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(fd, 128) < 0) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_GENERIC, "cannot listen on %s: %s",
+			    path, g_strerror(errno));
+		close(fd);
+		return -1;
 	}
 	if (d->cfg.sock_group) {
 		struct group *gr = getgrnam(d->cfg.sock_group);
 
-		if (!gr || chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		/* Group first, then 0660: never open to the wrong group. */
+		if (!gr || chown(path, (uid_t)-1, gr->gr_gid) < 0 || chmod(path, 0660) < 0) {
 			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-				    "cannot give %s to group '%s': %s", path,
-				    d->cfg.sock_group, gr ? g_strerror(errno) : "no such group");
+				    "cannot give %s to group '%s': %s", path, d->cfg.sock_group,
+				    gr ? g_strerror(errno) : "no such group");
 			close(fd);
 			unlink(path);
-			return false;
+			return -1;
 		}
-		mode = 0660;
 	}
-	if (chmod(path, mode) < 0) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_GENERIC, "chmod %s: %s",
-			    path, g_strerror(errno));
-		close(fd);
-		unlink(path);
+	return fd;
+}
+
+bool vswd_control_start(struct vswd *d, GError **err)
+{
+	struct vswd_control *ctl = g_new0(struct vswd_control, 1);
+
+	ctl->d = d;
+	ctl->user_conns = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ctl->shut = g_ptr_array_new_with_free_func(conn_free);
+	d->ctl = ctl;
+	ctl->listen_fd = listen_on(d, err);
+	if (ctl->listen_fd < 0)
 		return false;
-	}
-	d->listen_fd = fd;
-	d->listen_src = g_unix_fd_add(fd, G_IO_IN, on_accept, d);
-	d->notify_src = g_unix_fd_add(vsw_dp_notify_fd(d->dp), G_IO_IN, on_dead_ports, d);
 	return true;
+}
+
+void vswd_control_serve(struct vswd *d)
+{
+	d->ctl->listen_src = g_unix_fd_add(d->ctl->listen_fd, G_IO_IN, on_accept, d->ctl);
 }
 
 void vswd_control_stop(struct vswd *d)
 {
-	while (d->conns)
-		conn_close(d->conns->data);
-	if (d->listen_src)
-		g_source_remove(d->listen_src);
-	if (d->notify_src)
-		g_source_remove(d->notify_src);
-	d->listen_src = d->notify_src = 0;
-	if (d->listen_fd >= 0) {
-		close(d->listen_fd);
+	struct vswd_control *ctl = d->ctl;
+
+	if (!ctl)
+		return;
+	while (ctl->conns)
+		conn_shut(ctl->conns->data);
+	if (ctl->listen_src)
+		g_source_remove(ctl->listen_src);
+	if (ctl->retry_src)
+		g_source_remove(ctl->retry_src);
+	if (ctl->listen_fd >= 0) {
+		close(ctl->listen_fd);
+		/* Gone already if the directory is not ours any more: fine. */
 		unlink(d->cfg.sock_path);
-		d->listen_fd = -1;
 	}
+	if (ctl->reap_src)
+		g_source_remove(ctl->reap_src);
+	g_ptr_array_unref(ctl->shut);
+	g_hash_table_unref(ctl->user_conns);
+	g_free(ctl);
+	d->ctl = NULL;
 }

@@ -28,15 +28,15 @@ struct vsw_dp_switch {
 	struct vsw_port *ports[VSW_SWITCH_MAX_PORTS];
 	struct vsw_fwd_switch view;
 	unsigned nports;
-	bool listed;			/* on the data path's switch list */
 };
 
 enum dp_cmd_type {
 	CMD_SWITCH_ADD,
 	CMD_SWITCH_DEL,
+	CMD_SWITCH_RESERVED,
 	CMD_PORT_ADD,
 	CMD_PORT_DEL,
-	CMD_PORT_VLAN,
+	CMD_PORT_FWD,
 	CMD_PORT_OFFLOADS,
 	CMD_MAC_DUMP,
 	CMD_STOP,
@@ -46,9 +46,9 @@ struct dp_cmd {
 	enum dp_cmd_type type;
 	struct vsw_dp_switch *sw;
 	struct vsw_port *port;
-	enum vsw_port_mode mode;
-	uint16_t vlan;
-	const uint64_t *allowed;
+	const struct vsw_fwd_port *fwd;
+	const struct vsw_mac_prefix *reserved;
+	unsigned nreserved;
 	unsigned offloads;
 	GArray *dump;
 	uint32_t capacity;
@@ -59,11 +59,15 @@ struct dp_cmd {
 
 struct vsw_dp {
 	pthread_t thread;
+	bool threaded;
 	int epfd;
 	int cmd_fd;			/* control -> data path: commands queued */
 	int notify_fd;			/* data path -> control: dead ports queued */
-	uint64_t poll_ns;
+	uint64_t poll_ns;		/* polling after work, at most */
+	uint64_t poll_cur_ns;		/* ... as it adapted */
+	unsigned wakeups_max;
 	int nice;
+	void (*thread_init)(void);
 
 	/* Shared with the control thread, under lock. */
 	GMutex lock;
@@ -81,6 +85,8 @@ struct vsw_dp {
 	GPtrArray *switches;
 	uint64_t now_ms;
 	uint64_t last_aging_ms;
+	uint64_t second;		/* now_ms / 1000 of the doorbell counts */
+	unsigned nmuted;		/* ports muted this second */
 	bool stop;
 	struct vsw_fwd_result res;
 	/*
@@ -89,6 +95,9 @@ struct vsw_dp {
 	 */
 	const struct vsw_port *cache_in;
 	uint8_t cache_hdr[16];
+	unsigned cost;			/* of the frame being forwarded */
+	bool over_budget;		/* ... and it hit VSW_DP_FRAME_COST_MAX */
+	uint8_t head[VSW_HDR_COPY];	/* private copy of the frame's headers */
 	uint8_t frame[VSW_FRAME_MAX + 64];	/* assembled frame for offload work */
 	uint8_t seg[VSW_FRAME_MAX + 64];	/* one segment */
 };
@@ -101,6 +110,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The control plane's own eventfds (never shared with a client). */
 static void eventfd_kick(int fd)
 {
 	uint64_t one = 1;
@@ -153,10 +163,21 @@ static void port_fail(struct vsw_dp *dp, struct vsw_port *p)
 	eventfd_kick(dp->notify_fd);
 }
 
-static void port_tx(struct vsw_dp *dp, struct vsw_port *q, const struct vsw_xmit *x)
+/*
+ * Write @x to @q, counting it against the frame's budget.
+ * Return: 0, -ENOBUFS (ring full, or the frame's budget is spent: counted)
+ * or -EPROTO (@q failed).
+ */
+static int port_tx(struct vsw_dp *dp, struct vsw_port *q, const struct vsw_xmit *x)
 {
-	int rc = q->ops->tx(q, x);
+	int rc;
 
+	if (dp->cost >= VSW_DP_FRAME_COST_MAX) {
+		dp->over_budget = true;
+		return -ENOBUFS;
+	}
+	dp->cost++;
+	rc = q->ops->tx(q, x);
 	if (rc == 0) {
 		vsw_ctr_add(&q->ctr.tx_packets, 1);
 		vsw_ctr_add(&q->ctr.tx_bytes, vsw_xmit_len(x));
@@ -166,6 +187,7 @@ static void port_tx(struct vsw_dp *dp, struct vsw_port *q, const struct vsw_xmit
 	} else {
 		vsw_ctr_add(&q->ctr.drops[VSW_DROP_RING_FULL], 1);
 	}
+	return rc;
 }
 
 struct seg_ctx {
@@ -173,22 +195,22 @@ struct seg_ctx {
 	struct vsw_port *q;
 };
 
+/* One segment out; an error stops the segmentation (the rest is dropped). */
 static int emit_segment(void *opaque, const uint8_t *seg, uint32_t len)
 {
 	struct seg_ctx *c = opaque;
 	struct vsw_xmit x = {
-		.eth = seg,
-		.payload = seg + ETH_HLEN,
-		.payload_len = len - ETH_HLEN,
+		.head = seg,
+		.head_len = len,
 	};
 
-	port_tx(c->dp, c->q, &x);
-	return 0;
+	return port_tx(c->dp, c->q, &x) ? -ENOBUFS : 0;
 }
 
 /*
- * @q cannot take @x's offloads: assemble a private copy, then checksum or
- * segment it in software.  Return: false if the frame is malformed.
+ * @q cannot take @x's offloads (or nobody may: @need says what): assemble
+ * a private copy, then checksum or segment it in software.  Segmentation
+ * stops at the first full ring.  Return: false if the frame is malformed.
  */
 static bool tx_software(struct vsw_dp *dp, struct vsw_port *q,
 			const struct vsw_xmit *x, unsigned need)
@@ -196,60 +218,47 @@ static bool tx_software(struct vsw_dp *dp, struct vsw_port *q,
 	uint32_t len = vsw_xmit_len(x);
 	struct vsw_vnet_hdr vnet = x->vnet;
 	struct seg_ctx c = { dp, q };
+	int rc;
 
 	vsw_xmit_write(dp->frame, x);
-	if (need & VSW_OFFLOAD_NEED_GSO)
-		return vsw_gso_segment(dp->frame, len, &vnet, dp->seg, sizeof(dp->seg),
-				       emit_segment, &c) >= 0;
+	if (need & VSW_OFFLOAD_NEED_GSO) {
+		rc = vsw_gso_segment(dp->frame, len, &vnet, dp->seg, sizeof(dp->seg),
+				     emit_segment, &c);
+		return rc >= 0 || rc == -ENOBUFS;
+	}
 	if (vsw_csum_complete(dp->frame, len, &vnet) < 0)
 		return false;
 	struct vsw_xmit y = {
-		.eth = dp->frame,
-		.payload = dp->frame + ETH_HLEN,
-		.payload_len = len - ETH_HLEN,
+		.head = dp->frame,
+		.head_len = len,
 		.vnet = vnet,
 	};
 	port_tx(dp, q, &y);
 	return true;
 }
 
-/* The header's offsets must point inside the frame; Return: false if not. */
-static bool vnet_sane(const struct vsw_vnet_hdr *v, uint32_t len, unsigned l2)
-{
-	if (v->flags & VSW_VNET_F_NEEDS_CSUM) {
-		if (v->csum_start < l2 ||
-		    (uint32_t)v->csum_start + v->csum_offset + 2 > len)
-			return false;
-	}
-	switch (v->gso_type & ~VSW_VNET_GSO_ECN) {
-	case VSW_VNET_GSO_NONE:
-		return !(v->gso_type & VSW_VNET_GSO_ECN);
-	case VSW_VNET_GSO_TCPV4:
-	case VSW_VNET_GSO_TCPV6:
-	case VSW_VNET_GSO_UDP:
-	case VSW_VNET_GSO_UDP_L4:
-		return v->gso_size > 0;
-	default:
-		return false;
-	}
-}
-
-void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
-		  const struct vsw_frame_in *f)
+unsigned vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
+		      const struct vsw_frame_in *f)
 {
 	struct vsw_dp_switch *s = in->dsw;
 	struct vsw_fwd_result *res = &dp->res;
-	uint8_t hdr[18], eth[ETH_HLEN];
+	struct vsw_vnet_hdr vnet;
+	uint32_t hlen = f->len < VSW_HDR_COPY ? f->len : VSW_HDR_COPY;
+	unsigned force = 0;
 	struct vsw_xmit x;
 	int delta_in;
 
 	vsw_ctr_add(&in->ctr.rx_packets, 1);
 	vsw_ctr_add(&in->ctr.rx_bytes, f->len);
+	dp->cost = 1;
+	dp->over_budget = false;
 	/*
-	 * Decide on a private copy of the header: the guest may rewrite the
-	 * shared bytes meanwhile, and what goes out is what was decided on.
+	 * Decide on a private copy of the headers: the guest may rewrite the
+	 * shared bytes meanwhile, and what goes out is what was decided on
+	 * (the copy is what is written to the egress ports; only the payload
+	 * after it comes from shared memory).
 	 */
-	memcpy(hdr, f->data, f->len < sizeof(hdr) ? f->len : sizeof(hdr));
+	memcpy(dp->head, f->data, hlen);
 	/*
 	 * A frame from the same port with the same addresses, ethertype and
 	 * tag as the last decided one gets the same decision: within a round
@@ -258,39 +267,62 @@ void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 	 * cache then), and every frame that misses replaces the cache, so the
 	 * table is as the cached decision left it: learning the same source
 	 * on the same port at the same now_ms is a no-op and the lookup gives
-	 * the same port.  The decision reads no more of the header than 16
-	 * bytes (addresses, ethertype, VID) and of the length only whether it
-	 * is below 18, so shorter frames are always decided afresh.
+	 * the same port.  The decision (the MAC guards included) reads no more
+	 * of the header than 16 bytes (addresses, ethertype, VID) and of the
+	 * length only whether it is below 18, so shorter frames are always
+	 * decided afresh.
 	 */
-	if (in != dp->cache_in || f->len < sizeof(hdr) ||
-	    memcmp(hdr, dp->cache_hdr, sizeof(dp->cache_hdr))) {
-		vsw_fwd_decide(&s->view, &in->fwd, hdr, f->len, dp->now_ms, res);
-		dp->cache_in = f->len < sizeof(hdr) ? NULL : in;
-		memcpy(dp->cache_hdr, hdr, sizeof(dp->cache_hdr));
+	if (in != dp->cache_in || hlen < 18 ||
+	    memcmp(dp->head, dp->cache_hdr, sizeof(dp->cache_hdr))) {
+		vsw_fwd_decide(&s->view, &in->fwd, dp->head, f->len, dp->now_ms, res);
+		dp->cache_in = hlen < 18 ? NULL : in;
+		memcpy(dp->cache_hdr, dp->head, sizeof(dp->cache_hdr));
 	}
 	if (res->drop) {
 		vsw_ctr_add(&in->ctr.drops[res->drop], 1);
-		return;
+		return dp->cost;
 	}
-	if (!vnet_sane(&f->vnet, f->len, res->l2_len)) {
-		vsw_ctr_add(&in->ctr.drops[VSW_DROP_BAD_OFFLOAD], 1);
-		return;
+	if (in->fwd.flags & VSW_FWD_F_GUARDS) {
+		enum vsw_drop why = vsw_fwd_guard(&in->fwd, dp->head, hlen, f->len,
+						  res->l2_len);
+
+		if (why) {
+			vsw_ctr_add(&in->ctr.drops[why], 1);
+			return dp->cost;
+		}
 	}
-	memcpy(eth, hdr, 12);
-	eth[12] = hdr[res->l2_len - 2];
-	eth[13] = hdr[res->l2_len - 1];
-	x.eth = eth;
-	x.payload = f->data + res->l2_len;
-	x.payload_len = f->len - res->l2_len;
+	/*
+	 * Every header that reaches another port is one the switch rebuilt
+	 * from the frame's own headers (docs/design.md, "Offloads").  A plain
+	 * frame (all zero) needs no parsing.
+	 */
+	if (!f->vnet.flags && !f->vnet.gso_type) {
+		memset(&vnet, 0, sizeof(vnet));
+	} else {
+		int v = vsw_vnet_check(dp->head, hlen, f->len, &f->vnet, &vnet);
+
+		if (v == VSW_VNET_BAD) {
+			vsw_ctr_add(&in->ctr.drops[VSW_DROP_BAD_OFFLOAD], 1);
+			return dp->cost;
+		}
+		if (v == VSW_VNET_SOFTWARE)
+			force = vnet.gso_type != VSW_VNET_GSO_NONE ? VSW_OFFLOAD_NEED_GSO :
+								     VSW_OFFLOAD_NEED_CSUM;
+	}
+	x.head = dp->head;
+	x.head_len = hlen;
+	x.in_tag = (uint8_t)(res->l2_len - ETH_HLEN);
+	x.payload = f->data + hlen;
+	x.payload_len = f->len - hlen;
 	delta_in = res->l2_len - ETH_HLEN;
 
-	for (unsigned i = 0; i < res->n; i++) {
+	for (unsigned i = 0; i < res->n && !dp->over_budget; i++) {
 		struct vsw_port *q = s->ports[res->out[i]];
 		int delta;
 		unsigned need;
 
 		x.tci = vsw_fwd_egress_tag(&q->fwd, res->vlan);
-		x.vnet = f->vnet;
+		x.vnet = vnet;
 		delta = (x.tci ? 4 : 0) - delta_in;
 		if (delta) {
 			if (x.vnet.flags & VSW_VNET_F_NEEDS_CSUM)
@@ -299,26 +331,31 @@ void vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 				x.vnet.hdr_len = (uint16_t)(x.vnet.hdr_len + delta);
 		}
 		/* Plain frames (no GSO, no partial checksum) need nothing: skip the call. */
-		need = x.vnet.gso_type == VSW_VNET_GSO_NONE &&
+		need = force ? force :
+		       x.vnet.gso_type == VSW_VNET_GSO_NONE &&
 		       !(x.vnet.flags & VSW_VNET_F_NEEDS_CSUM) ? 0 :
 		       vsw_offload_needed(&x.vnet, q->offloads);
 		if (!need) {
 			port_tx(dp, q, &x);
 		} else if (!tx_software(dp, q, &x, need)) {
-			/* Malformed for segmentation: other ports may still take it as is. */
+			/* Malformed for segmentation: nobody gets it. */
 			vsw_ctr_add(&in->ctr.drops[VSW_DROP_BAD_OFFLOAD], 1);
+			break;
 		}
 	}
+	if (dp->over_budget)
+		vsw_ctr_add(&in->ctr.drops[VSW_DROP_OVER_BUDGET], 1);
+	return dp->cost;
 }
 
 int vsw_port_ring_rx(struct vsw_port *p, struct vsw_dp *dp,
 		     struct vsw_ring_cons *c, unsigned budget)
 {
 	struct vsw_rec_view v;
-	unsigned n = 0;
+	unsigned cost = 0;
 	int rc = 0;
 
-	while (n < budget) {
+	while (cost < budget) {
 		struct vsw_frame_in f;
 
 		rc = vsw_cons_peek(c, &v);
@@ -327,11 +364,10 @@ int vsw_port_ring_rx(struct vsw_port *p, struct vsw_dp *dp,
 		f.data = v.data;
 		f.len = v.len;
 		f.vnet = v.vnet;
-		vsw_dp_input(dp, p, &f);
+		cost += vsw_dp_input(dp, p, &f);
 		vsw_cons_advance(c, &v);
-		n++;
 	}
-	return rc < 0 ? rc : (int)n;
+	return rc < 0 ? rc : (int)cost;
 }
 
 int vsw_port_ring_tx(struct vsw_ring_prod *prod, const struct vsw_xmit *x)
@@ -374,10 +410,22 @@ static void view_update(struct vsw_dp_switch *s)
 	s->view.nslots = n;
 }
 
+/* Watch @p's doorbell (or stop: @on false); Return: 0 or -errno. */
+static int watch(struct vsw_dp *dp, struct vsw_port *p, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = p };
+
+	if (p->wait_fd < 0 || p->watched == on)
+		return 0;
+	if (epoll_ctl(dp->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, p->wait_fd, &ev) < 0)
+		return -errno;
+	p->watched = on;
+	return 0;
+}
+
 static void run_cmd(struct vsw_dp *dp, struct dp_cmd *c)
 {
 	struct vsw_port *p = c->port;
-	struct epoll_event ev = { .events = EPOLLIN };
 	int slot;
 
 	c->result = 0;
@@ -388,23 +436,26 @@ static void run_cmd(struct vsw_dp *dp, struct dp_cmd *c)
 	case CMD_SWITCH_DEL:
 		g_ptr_array_remove(dp->switches, c->sw);
 		break;
+	case CMD_SWITCH_RESERVED:
+		c->sw->view.nreserved = c->nreserved;
+		memcpy(c->sw->view.reserved, c->reserved, c->nreserved * sizeof(*c->reserved));
+		break;
 	case CMD_PORT_ADD:
 		slot = port_slot_alloc(c->sw);
 		if (slot < 0 || dp->nports >= VSW_DP_MAX_PORTS) {
 			c->result = -ENOSPC;
 			break;
 		}
-		if (p->wait_fd >= 0) {
-			ev.data.ptr = p;
-			if (epoll_ctl(dp->epfd, EPOLL_CTL_ADD, p->wait_fd, &ev) < 0) {
-				c->result = -errno;
-				break;
-			}
-		}
+		p->watched = false;
+		c->result = watch(dp, p, true);
+		if (c->result < 0)
+			break;
 		p->fwd.index = (uint16_t)slot;
 		p->dsw = c->sw;
 		p->dirty = false;
 		p->dead = false;
+		p->credit = VSW_DP_QUANTUM;
+		p->wakeups = 0;
 		p->dp_slot = (int)dp->nports;
 		dp->ports[dp->nports++] = p;
 		c->sw->ports[slot] = p;
@@ -413,8 +464,7 @@ static void run_cmd(struct vsw_dp *dp, struct dp_cmd *c)
 		view_update(c->sw);
 		break;
 	case CMD_PORT_DEL:
-		if (p->wait_fd >= 0)
-			epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->wait_fd, NULL);
+		watch(dp, p, false);
 		/* Keep the port array dense: move the last port into the hole. */
 		dp->ports[p->dp_slot] = dp->ports[--dp->nports];
 		dp->ports[p->dp_slot]->dp_slot = p->dp_slot;
@@ -429,12 +479,14 @@ static void run_cmd(struct vsw_dp *dp, struct dp_cmd *c)
 		vsw_mac_flush_port(&c->sw->mt, p->fwd.index);
 		p->dp_slot = -1;
 		break;
-	case CMD_PORT_VLAN:
-		p->fwd.mode = (uint8_t)c->mode;
-		p->fwd.vlan = c->vlan;
-		p->fwd.allowed = c->allowed;
-		vsw_mac_flush_port(&p->dsw->mt, p->fwd.index);
+	case CMD_PORT_FWD: {
+		uint16_t index = p->fwd.index;
+
+		p->fwd = *c->fwd;
+		p->fwd.index = index;
+		vsw_mac_flush_port(&p->dsw->mt, index);
 		break;
+	}
 	case CMD_PORT_OFFLOADS:
 		p->offloads = c->offloads;
 		break;
@@ -474,9 +526,16 @@ static void run_cmds(struct vsw_dp *dp)
 	g_mutex_unlock(&dp->lock);
 }
 
-/* Control thread: run @c on the data path and wait for it. */
+/*
+ * Control thread: run @c on the data path and wait for it.  The wait is
+ * bounded by one round, which the fair shares bound.
+ */
 static void exec_cmd(struct vsw_dp *dp, struct dp_cmd *c)
 {
+	if (!dp->threaded) {
+		run_cmd(dp, c);
+		return;
+	}
 	c->done = false;
 	g_mutex_lock(&dp->lock);
 	g_queue_push_tail(&dp->cmds, c);
@@ -489,6 +548,39 @@ static void exec_cmd(struct vsw_dp *dp, struct dp_cmd *c)
 
 /* ------------------------------------------------------------------ */
 /* The thread                                                          */
+
+/*
+ * A new second: doorbell counts start again and muted ports are heard
+ * again.
+ */
+static void new_second(struct vsw_dp *dp)
+{
+	dp->second = dp->now_ms / 1000;
+	for (unsigned i = 0; i < dp->nports; i++) {
+		struct vsw_port *p = dp->ports[i];
+
+		p->wakeups = 0;
+		if (!p->watched && !p->dead && p->wait_fd >= 0)
+			watch(dp, p, true);
+	}
+	dp->nmuted = 0;
+}
+
+/* @p's doorbell woke us: count it, mute it if it rings too often. */
+static void doorbell(struct vsw_dp *dp, struct vsw_port *p)
+{
+	vsw_ctr_add(&p->ctr.wakeups, 1);
+	if (!p->ops->drain(p)) {
+		/* The peer hung up: its connection's end resets the port. */
+		watch(dp, p, false);
+		return;
+	}
+	if (++p->wakeups > dp->wakeups_max) {
+		watch(dp, p, false);
+		vsw_ctr_add(&p->ctr.muted, 1);
+		dp->nmuted++;
+	}
+}
 
 static void dp_sleep(struct vsw_dp *dp)
 {
@@ -503,11 +595,19 @@ static void dp_sleep(struct vsw_dp *dp)
 			pending = true;
 	}
 	if (!pending && !__atomic_load_n(&dp->cmds_pending, __ATOMIC_ACQUIRE)) {
-		n = epoll_wait(dp->epfd, evs, G_N_ELEMENTS(evs), 1000);
+		/* Muted ports are polled, not heard: come back for them soon. */
+		n = epoll_wait(dp->epfd, evs, G_N_ELEMENTS(evs),
+			       dp->nmuted ? VSW_DP_MUTED_POLL_MS : 1000);
+		dp->now_ms = mono_ns() / 1000000;
+		if (dp->now_ms / 1000 != dp->second)
+			new_second(dp);
 		for (int i = 0; i < n; i++) {
 			struct vsw_port *p = evs[i].data.ptr;
 
-			eventfd_drain(p ? p->wait_fd : dp->cmd_fd);
+			if (p)
+				doorbell(dp, p);
+			else
+				eventfd_drain(dp->cmd_fd);
 		}
 		dp->stats.sleeps++;
 	}
@@ -519,6 +619,50 @@ static void dp_sleep(struct vsw_dp *dp)
 	}
 }
 
+/*
+ * Serve every port once, by deficit round robin.  Return: the cost spent;
+ * *@owed is set if a port with frames waits to pay its debt.
+ */
+static unsigned serve(struct vsw_dp *dp, bool *owed)
+{
+	unsigned work = 0;
+
+	*owed = false;
+	for (unsigned i = 0; i < dp->nports; i++) {
+		struct vsw_port *p = dp->ports[i];
+		int n;
+
+		if (p->dead)
+			continue;
+		p->credit += VSW_DP_QUANTUM;
+		if (p->credit > VSW_DP_QUANTUM)
+			p->credit = VSW_DP_QUANTUM;	/* no saving up while idle */
+		if (p->credit <= 0) {
+			*owed = true;
+			continue;
+		}
+		n = p->ops->rx(p, dp, (unsigned)p->credit);
+		if (n < 0) {
+			port_fail(dp, p);
+			continue;
+		}
+		p->credit -= n;
+		work += (unsigned)n;
+	}
+	flush_dirty(dp);
+	return work;
+}
+
+static void age_tables(struct vsw_dp *dp)
+{
+	dp->last_aging_ms = dp->now_ms;
+	for (unsigned i = 0; i < dp->switches->len; i++) {
+		struct vsw_dp_switch *s = g_ptr_array_index(dp->switches, i);
+
+		vsw_mac_age(&s->mt, dp->now_ms);
+	}
+}
+
 static void *dp_thread(void *arg)
 {
 	struct vsw_dp *dp = arg;
@@ -526,44 +670,36 @@ static void *dp_thread(void *arg)
 
 	if (dp->nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), dp->nice) < 0)
 		g_message("data path thread at nice 0, not %d: %s", dp->nice, g_strerror(errno));
+	if (dp->thread_init)
+		dp->thread_init();
 
 	while (!dp->stop) {
 		uint64_t now = mono_ns();
-		unsigned work = 0;
+		unsigned work;
+		bool owed;
 
 		dp->now_ms = now / 1000000;
+		if (dp->now_ms / 1000 != dp->second)
+			new_second(dp);
 		/* The MAC table may age, and commands change ports: decide afresh. */
 		dp->cache_in = NULL;
 		if (__atomic_load_n(&dp->cmds_pending, __ATOMIC_ACQUIRE))
 			run_cmds(dp);
-		for (unsigned i = 0; i < dp->nports; i++) {
-			struct vsw_port *p = dp->ports[i];
-			int n;
-
-			if (p->dead)
-				continue;
-			n = p->ops->rx(p, dp, VSW_DP_BURST);
-			if (n < 0)
-				port_fail(dp, p);
-			else
-				work += (unsigned)n;
-		}
-		flush_dirty(dp);
+		work = serve(dp, &owed);
 		rounds++;
 		frames += work;
 		if (dp->now_ms - dp->last_aging_ms >= 1000) {
-			dp->last_aging_ms = dp->now_ms;
-			for (unsigned i = 0; i < dp->switches->len; i++) {
-				struct vsw_dp_switch *s = g_ptr_array_index(dp->switches, i);
-
-				vsw_mac_age(&s->mt, dp->now_ms);
-			}
+			age_tables(dp);
 			g_mutex_lock(&dp->lock);
 			dp->stats.rounds = rounds;
 			dp->stats.frames = frames;
 			g_mutex_unlock(&dp->lock);
 		}
-		if (work) {
+		if (work || owed) {
+			if (idle_since && work) {
+				/* Polling found work: poll as long again, up to poll_us. */
+				dp->poll_cur_ns = MIN(dp->poll_cur_ns * 2 + 1000, dp->poll_ns);
+			}
 			idle_since = 0;
 			continue;
 		}
@@ -571,7 +707,7 @@ static void *dp_thread(void *arg)
 			idle_since = now;
 			continue;
 		}
-		if (now - idle_since < dp->poll_ns) {
+		if (now - idle_since < dp->poll_cur_ns) {
 			/*
 			 * Poll politely: on a machine with few CPUs the client
 			 * that will give us work may be waiting for this one.
@@ -579,23 +715,39 @@ static void *dp_thread(void *arg)
 			sched_yield();
 			continue;
 		}
+		/* Polling found nothing: next time poll half as long. */
+		dp->poll_cur_ns /= 2;
 		dp_sleep(dp);
 		idle_since = 0;
 	}
 	return NULL;
 }
 
+unsigned vsw_dp_round(struct vsw_dp *dp)
+{
+	bool owed;
+
+	dp->now_ms = mono_ns() / 1000000;
+	dp->cache_in = NULL;
+	if (dp->now_ms - dp->last_aging_ms >= 1000)
+		age_tables(dp);
+	return serve(dp, &owed);
+}
+
 /* ------------------------------------------------------------------ */
 /* Control thread API                                                  */
 
-struct vsw_dp *vsw_dp_new(unsigned poll_us, int nice, GError **err)
+struct vsw_dp *vsw_dp_new(const struct vsw_dp_opts *opts, GError **err)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct vsw_dp *dp = g_malloc0(sizeof(*dp));
 	int rc;
 
-	dp->poll_ns = (uint64_t)poll_us * 1000;
-	dp->nice = nice;
+	dp->poll_ns = (uint64_t)opts->poll_us * 1000;
+	dp->poll_cur_ns = dp->poll_ns;
+	dp->nice = opts->nice;
+	dp->wakeups_max = opts->wakeups_per_s ? opts->wakeups_per_s : VSW_DP_WAKEUPS_DEFAULT;
+	dp->thread_init = opts->thread_init;
 	dp->epfd = epoll_create1(EPOLL_CLOEXEC);
 	dp->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dp->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -610,6 +762,8 @@ struct vsw_dp *vsw_dp_new(unsigned poll_us, int nice, GError **err)
 	g_queue_init(&dp->cmds);
 	g_queue_init(&dp->dead);
 	dp->switches = g_ptr_array_new();
+	if (opts->no_thread)
+		return dp;
 	rc = pthread_create(&dp->thread, NULL, dp_thread, dp);
 	if (rc) {
 		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(rc),
@@ -617,6 +771,7 @@ struct vsw_dp *vsw_dp_new(unsigned poll_us, int nice, GError **err)
 		g_ptr_array_free(dp->switches, TRUE);
 		goto fail;
 	}
+	dp->threaded = true;
 	pthread_setname_np(dp->thread, "vswitch-dp");
 	return dp;
 fail:
@@ -637,7 +792,8 @@ void vsw_dp_free(struct vsw_dp *dp)
 	if (!dp)
 		return;
 	exec_cmd(dp, &c);
-	pthread_join(dp->thread, NULL);
+	if (dp->threaded)
+		pthread_join(dp->thread, NULL);
 	close(dp->epfd);
 	close(dp->cmd_fd);
 	close(dp->notify_fd);
@@ -689,6 +845,15 @@ unsigned vsw_dp_switch_ports(struct vsw_dp *dp, struct vsw_dp_switch *s)
 	return s->nports;
 }
 
+void vsw_dp_switch_set_reserved(struct vsw_dp *dp, struct vsw_dp_switch *s,
+				const struct vsw_mac_prefix *p, unsigned n)
+{
+	struct dp_cmd c = { .type = CMD_SWITCH_RESERVED, .sw = s, .reserved = p,
+			    .nreserved = MIN(n, VSW_FWD_RESERVED_MAX) };
+
+	exec_cmd(dp, &c);
+}
+
 int vsw_dp_port_add(struct vsw_dp *dp, struct vsw_dp_switch *s, struct vsw_port *p)
 {
 	struct dp_cmd c = { .type = CMD_PORT_ADD, .sw = s, .port = p };
@@ -710,12 +875,10 @@ void vsw_dp_port_del(struct vsw_dp *dp, struct vsw_port *p)
 	g_mutex_unlock(&dp->lock);
 }
 
-void vsw_dp_port_set_vlan(struct vsw_dp *dp, struct vsw_port *p,
-			  enum vsw_port_mode mode, uint16_t vlan,
-			  const uint64_t *allowed)
+void vsw_dp_port_set_fwd(struct vsw_dp *dp, struct vsw_port *p,
+			 const struct vsw_fwd_port *f)
 {
-	struct dp_cmd c = { .type = CMD_PORT_VLAN, .port = p, .mode = mode,
-			    .vlan = vlan, .allowed = allowed };
+	struct dp_cmd c = { .type = CMD_PORT_FWD, .port = p, .fwd = f };
 
 	exec_cmd(dp, &c);
 }

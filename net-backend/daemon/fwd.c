@@ -16,6 +16,10 @@ const char *const vsw_drop_names[VSW_DROP_MAX] = {
 	[VSW_DROP_BAD_SOURCE] = "bad-source",
 	[VSW_DROP_HAIRPIN] = "hairpin",
 	[VSW_DROP_BAD_OFFLOAD] = "bad-offload",
+	[VSW_DROP_MAC_SPOOF] = "mac-spoofing",
+	[VSW_DROP_DHCP_GUARD] = "dhcp-guard",
+	[VSW_DROP_ROUTER_GUARD] = "router-guard",
+	[VSW_DROP_OVER_BUDGET] = "over-budget",
 };
 
 #define ETH_HLEN	14
@@ -46,6 +50,22 @@ static void drop(struct vsw_fwd_result *res, enum vsw_drop why)
 	res->n = 0;
 }
 
+/* May @in send from @src?  Reserved prefixes first: they bind every port. */
+static bool source_allowed(const struct vsw_fwd_switch *sw, const struct vsw_fwd_port *in,
+			   const uint8_t *src)
+{
+	if (!(in->flags & VSW_FWD_F_RESERVED))
+		for (unsigned i = 0; i < sw->nreserved; i++)
+			if (vsw_mac_prefix_match(&sw->reserved[i], src))
+				return false;
+	if (!(in->flags & VSW_FWD_F_MAC_LOCK))
+		return true;
+	for (unsigned i = 0; i < in->nmacs; i++)
+		if (vsw_mac_prefix_match(&in->macs[i], src))
+			return true;
+	return false;
+}
+
 void vsw_fwd_decide(const struct vsw_fwd_switch *sw, const struct vsw_fwd_port *in,
 		    const uint8_t *eth, uint32_t len, uint64_t now,
 		    struct vsw_fwd_result *res)
@@ -64,6 +84,8 @@ void vsw_fwd_decide(const struct vsw_fwd_switch *sw, const struct vsw_fwd_port *
 		return drop(res, VSW_DROP_RUNT);
 	if ((src[0] & 1) || !memcmp(src, zero, 6))
 		return drop(res, VSW_DROP_BAD_SOURCE);
+	if (!source_allowed(sw, in, src))
+		return drop(res, VSW_DROP_MAC_SPOOF);
 
 	type = (uint16_t)(eth[12] << 8 | eth[13]);
 	if (!is_vlan_ethertype(type)) {
@@ -105,5 +127,127 @@ void vsw_fwd_decide(const struct vsw_fwd_switch *sw, const struct vsw_fwd_port *
 
 		if (p && p != in && vsw_fwd_member(p, vlan))
 			res->out[res->n++] = (uint16_t)i;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* DHCP and router guards                                              */
+
+#define ETH_P_IPV4		0x0800
+#define ETH_P_IPV6		0x86dd
+#define IPPROTO_HOPOPTS_	0
+#define IPPROTO_ICMP_		1
+#define IPPROTO_UDP_		17
+#define IPPROTO_ROUTING_	43
+#define IPPROTO_FRAGMENT_	44
+#define IPPROTO_ESP_		50
+#define IPPROTO_AH_		51
+#define IPPROTO_ICMPV6_		58
+#define IPPROTO_NONE_		59
+#define IPPROTO_DSTOPTS_	60
+#define IPPROTO_MH_		135
+#define EXT_CHAIN_MAX		8	/* extension headers walked at most */
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* What the guards of @in say of an upper-layer header at @l4 (bounds checked). */
+static enum vsw_drop guard_l4(const struct vsw_fwd_port *in, bool v6, uint8_t proto,
+			      const uint8_t *hdr, uint32_t hdr_len, uint32_t l4)
+{
+	if (proto == IPPROTO_UDP_ && (in->flags & VSW_FWD_F_DHCP_GUARD)) {
+		uint16_t sport, dport;
+
+		if (hdr_len < l4 + 4)
+			return VSW_DROP_DHCP_GUARD;	/* cannot tell: guard holds */
+		sport = rd16(hdr + l4);
+		dport = rd16(hdr + l4 + 2);
+		if (v6 ? (sport == 547 || dport == 546) : (sport == 67 || dport == 68))
+			return VSW_DROP_DHCP_GUARD;
+	}
+	if ((proto == (v6 ? IPPROTO_ICMPV6_ : IPPROTO_ICMP_)) &&
+	    (in->flags & VSW_FWD_F_ROUTER_GUARD)) {
+		uint8_t type;
+
+		if (hdr_len < l4 + 1)
+			return VSW_DROP_ROUTER_GUARD;
+		type = hdr[l4];
+		if (v6 ? (type == 134 || type == 137) : type == 5)
+			return VSW_DROP_ROUTER_GUARD;
+	}
+	return VSW_DROP_NONE;
+}
+
+/* The guard of @in that a frame it cannot see into falls under. */
+static enum vsw_drop unseen(const struct vsw_fwd_port *in)
+{
+	return in->flags & VSW_FWD_F_DHCP_GUARD ? VSW_DROP_DHCP_GUARD : VSW_DROP_ROUTER_GUARD;
+}
+
+enum vsw_drop vsw_fwd_guard(const struct vsw_fwd_port *in, const uint8_t *hdr,
+			    uint32_t hdr_len, uint32_t frame_len, unsigned l2_len)
+{
+	uint32_t l3 = l2_len, off;
+	uint8_t nh;
+
+	if (!(in->flags & VSW_FWD_F_GUARDS) || hdr_len < l3)
+		return VSW_DROP_NONE;
+	switch (rd16(hdr + l3 - 2)) {
+	case ETH_P_IPV4: {
+		unsigned ihl;
+
+		if (hdr_len < l3 + 20 || frame_len < l3 + 20)
+			return VSW_DROP_NONE;	/* no IPv4 header: nobody parses it */
+		ihl = (hdr[l3] & 0xfu) * 4;
+		/* A later fragment carries no UDP/ICMP header. */
+		if (rd16(hdr + l3 + 6) & 0x1fff)
+			return VSW_DROP_NONE;
+		if (ihl < 20)
+			return VSW_DROP_NONE;
+		return guard_l4(in, false, hdr[l3 + 9], hdr, hdr_len, l3 + ihl);
+	}
+	case ETH_P_IPV6:
+		if (hdr_len < l3 + 40 || frame_len < l3 + 40)
+			return VSW_DROP_NONE;
+		nh = hdr[l3 + 6];
+		off = l3 + 40;
+		for (unsigned i = 0; i <= EXT_CHAIN_MAX; i++) {
+			switch (nh) {
+			case IPPROTO_HOPOPTS_:
+			case IPPROTO_ROUTING_:
+			case IPPROTO_DSTOPTS_:
+			case IPPROTO_MH_:
+				if (hdr_len < off + 2)
+					return unseen(in);
+				nh = hdr[off];
+				off += (hdr[off + 1] + 1u) * 8;
+				break;
+			case IPPROTO_AH_:
+				if (hdr_len < off + 2)
+					return unseen(in);
+				nh = hdr[off];
+				off += (hdr[off + 1] + 2u) * 4;
+				break;
+			case IPPROTO_FRAGMENT_:
+				if (hdr_len < off + 8)
+					return unseen(in);
+				/* Not the first fragment: no upper-layer header here. */
+				if (rd16(hdr + off + 2) & 0xfff8)
+					return VSW_DROP_NONE;
+				nh = hdr[off];
+				off += 8;
+				break;
+			case IPPROTO_ESP_:
+			case IPPROTO_NONE_:
+				return VSW_DROP_NONE;	/* nothing a guard looks for */
+			default:
+				return guard_l4(in, true, nh, hdr, hdr_len, off);
+			}
+		}
+		return unseen(in);		/* a chain longer than any real one */
+	default:
+		return VSW_DROP_NONE;
 	}
 }

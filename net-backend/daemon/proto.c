@@ -7,28 +7,8 @@
 #include <string.h>
 
 #include "vswitch/vswitch.h"
+#include "model.h"
 #include "proto.h"
-#include "vswitchd.h"
-
-G_DEFINE_QUARK(vswd-error-quark, vswd_error)
-
-const char *vswd_error_class(int code)
-{
-	static const char *const names[] = {
-		[VSWD_ERR_GENERIC] = "GenericError",
-		[VSWD_ERR_COMMAND_NOT_FOUND] = "CommandNotFound",
-		[VSWD_ERR_INVALID] = "InvalidArgument",
-		[VSWD_ERR_NOT_FOUND] = "NotFound",
-		[VSWD_ERR_EXISTS] = "AlreadyExists",
-		[VSWD_ERR_BUSY] = "Busy",
-		[VSWD_ERR_PERMISSION] = "PermissionDenied",
-		[VSWD_ERR_PROTOCOL] = "ProtocolError",
-	};
-
-	if (code < 0 || code >= (int)G_N_ELEMENTS(names))
-		return names[VSWD_ERR_GENERIC];
-	return names[code];
-}
 
 /*
  * Deepest nesting of [ and { outside strings; json-glib's parser recurses,

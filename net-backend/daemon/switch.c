@@ -1,30 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * switch.c - the switch registry: add, remove, rename, attach ports.
+ * switch.c - the runtime: switches and ports as they run.
  *
  * Copyright (C) 2026 The vswitch authors
  *
- * Rules enforced here (DESIGN.md):
- *   - Names follow names.h and are unique; port names unique per switch.
- *   - The Default switch exists always and cannot be removed or renamed.
- *   - A switch with ports is removed only when asked to force it: its
- *     ports are reset (their clients see the connection close).
- *   - Every change to what persists is saved before it is reported done;
- *     if saving fails, the change is undone and the error says why.
+ * The reconciler creates, renames and destroys switches here to follow
+ * the model; the front-end attaches and detaches ports.  Rules enforced
+ * here (docs/design.md):
+ *   - Port names are unique per switch.
+ *   - No two ports of a switch may send from the same MAC address; the
+ *     NAT's addresses (52:55 and 52:56) belong to the NAT's port alone,
+ *     which may send from nothing else.
+ *   - A user's clients attach at most cfg.max_ports_per_user ports
+ *     (administrators and the daemon's own ports are not counted).
+ *   - A port the data path gave up on (its ring made no sense) is
+ *     detached, and its owner told why; nobody else notices.
  */
 #include <string.h>
+
+#include <glib-unix.h>
 
 #include "names.h"
 #include "vswitchd.h"
 
+/* libslirp's addresses: the gateway and DNS (52:55:<IPv4>), IPv6 (52:56:...). */
+static const struct vsw_mac_prefix nat_macs[] = {
+	{ { 0x52, 0x55 }, 2 },
+	{ { 0x52, 0x56 }, 2 },
+};
+
+struct vswd_switch *vswd_switch_by_id(struct vswd *d, uint32_t id)
+{
+	for (unsigned i = 0; i < d->switches->len; i++) {
+		struct vswd_switch *sw = d->switches->pdata[i];
+
+		if (sw->id == id)
+			return sw;
+	}
+	return NULL;
+}
+
 struct vswd_switch *vswd_switch_find(struct vswd *d, const char *name, GError **err)
 {
-	struct vswd_switch *sw = g_hash_table_lookup(d->switches, name);
+	for (unsigned i = 0; i < d->switches->len; i++) {
+		struct vswd_switch *sw = d->switches->pdata[i];
 
-	if (!sw)
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_NOT_FOUND,
-			    "switch '%s' does not exist", name);
-	return sw;
+		if (!strcmp(sw->name, name))
+			return sw;
+	}
+	g_set_error(err, VSWD_ERROR, VSWD_ERR_NOT_FOUND, "switch '%.80s' does not exist", name);
+	return NULL;
 }
 
 const char *vswd_switch_type(const struct vswd_switch *sw)
@@ -32,183 +57,67 @@ const char *vswd_switch_type(const struct vswd_switch *sw)
 	return sw->is_default ? "default" : "private";
 }
 
-static bool check_name(const char *what, const char *name, GError **err)
+struct vswd_switch *vswd_switch_create(struct vswd *d, const struct vswd_msw *msw,
+				       GError **err)
 {
-	if (vsw_name_valid(name))
-		return true;
-	g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-		    "invalid %s name '%.80s': use 1-%d characters of A-Z a-z 0-9 "
-		    ". _ : @ -, not starting with '-' or '.'", what, name,
-		    VSW_NAME_MAX);
-	return false;
-}
-
-static struct vswd_switch *switch_new(struct vswd *d, const char *name, GError **err)
-{
-	struct vswd_switch *sw;
 	struct vsw_dp_switch *dsw;
+	struct vswd_switch *sw;
 
 	dsw = vsw_dp_switch_new(d->dp, d->cfg.mac_capacity, d->cfg.mac_aging_ms, err);
 	if (!dsw)
 		return NULL;
 	sw = g_new0(struct vswd_switch, 1);
-	sw->name = g_strdup(name);
+	sw->id = msw->id;
+	sw->name = g_strdup(msw->name);
+	sw->is_default = msw->is_default;
 	sw->dsw = dsw;
 	sw->ports = g_ptr_array_new();
-	g_hash_table_insert(d->switches, sw->name, sw);
+	g_ptr_array_add(d->switches, sw);
 	return sw;
 }
 
-struct vswd_switch *vswd_switch_add(struct vswd *d, const char *name, GError **err)
+/* Does @vp count against its user's port limit? */
+static bool counted(const struct vswd_port *vp)
 {
-	struct vswd_switch *sw;
+	return vp->has_peer && !vp->peer.admin;
+}
 
-	if (!check_name("switch", name, err))
-		return NULL;
-	if (g_hash_table_contains(d->switches, name) ||
-	    !g_ascii_strcasecmp(name, VSWD_DEFAULT_SWITCH)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
-			    "switch '%s' already exists", name);
-		return NULL;
+/*
+ * Take @vp off its switch and free it; with a @reason, tell its owner why
+ * first (the owner forgets it).
+ */
+static void port_remove(struct vswd *d, struct vswd_port *vp, const char *reason)
+{
+	vsw_dp_port_del(d->dp, vp->port);
+	g_ptr_array_remove(vp->sw->ports, vp);
+	if (reason) {
+		g_message("resetting port '%s' of switch '%s': %s", vp->port->name,
+			  vp->sw->name, reason);
+		if (vp->ops && vp->ops->reset)
+			vp->ops->reset(vp->owner, vp, reason);
 	}
-	sw = switch_new(d, name, err);
-	if (!sw)
-		return NULL;
-	if (!vswd_config_save(d, err)) {
-		g_hash_table_remove(d->switches, sw->name);
-		vswd_switch_free(d, sw);
-		return NULL;
-	}
-	return sw;
-}
+	vp->port->ops->destroy(vp->port);
+	if (counted(vp)) {
+		guint n = vswd_user_ports(d, vp->peer.uid);
 
-struct vswd_switch *vswd_switch_add_default(struct vswd *d, GError **err)
-{
-	struct vswd_switch *sw = switch_new(d, VSWD_DEFAULT_SWITCH, err);
-
-	if (sw)
-		sw->is_default = true;
-	return sw;
-}
-
-void vswd_switch_free(struct vswd *d, struct vswd_switch *sw)
-{
-	while (sw->ports->len) {
-		struct vswd_port *vp = g_ptr_array_index(sw->ports, sw->ports->len - 1);
-
-		if (vp->owner)
-			vswd_conn_reset(d, vp->owner, "switch removed");
+		if (n <= 1)
+			g_hash_table_remove(d->user_ports, GUINT_TO_POINTER(vp->peer.uid));
 		else
-			vswd_port_remove(d, vp);
+			g_hash_table_insert(d->user_ports, GUINT_TO_POINTER(vp->peer.uid),
+					    GUINT_TO_POINTER(n - 1));
 	}
+	g_free(vp);
+}
+
+void vswd_switch_destroy(struct vswd *d, struct vswd_switch *sw)
+{
+	while (sw->ports->len)
+		port_remove(d, g_ptr_array_index(sw->ports, sw->ports->len - 1), "switch removed");
 	vsw_dp_switch_free(d->dp, sw->dsw);
+	g_ptr_array_remove(d->switches, sw);
 	g_ptr_array_free(sw->ports, TRUE);
 	g_free(sw->name);
 	g_free(sw);
-}
-
-/* Move the VLAN overrides of switch @sw_name's ports out into a new table. */
-static GHashTable *take_overrides(struct vswd *d, const char *sw_name)
-{
-	g_autofree char *prefix = g_strconcat(sw_name, "/", NULL);
-	GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	GHashTableIter it;
-	gpointer k, v;
-
-	g_hash_table_iter_init(&it, d->vlan_overrides);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		if (g_str_has_prefix(k, prefix)) {
-			g_hash_table_insert(out, g_strdup((char *)k + strlen(prefix)), v);
-			g_hash_table_iter_remove(&it);
-		}
-	}
-	return out;
-}
-
-/* Put overrides taken by take_overrides() back, under switch @sw_name. */
-static void put_overrides(struct vswd *d, GHashTable *taken, const char *sw_name)
-{
-	GHashTableIter it;
-	gpointer k, v;
-
-	g_hash_table_iter_init(&it, taken);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		g_hash_table_insert(d->vlan_overrides,
-				    g_strconcat(sw_name, "/", k, NULL), v);
-}
-
-bool vswd_switch_remove(struct vswd *d, const char *name, bool force, GError **err)
-{
-	struct vswd_switch *sw = vswd_switch_find(d, name, err);
-	g_autoptr(GHashTable) taken = NULL;
-
-	if (!sw)
-		return false;
-	if (sw->is_default) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_PERMISSION,
-			    "switch '%s' is the Default switch: it cannot be removed", name);
-		return false;
-	}
-	if (sw->ports->len && !force) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
-			    "switch '%s' has %u port(s) attached: detach them first "
-			    "or force the removal", name, sw->ports->len);
-		return false;
-	}
-	g_hash_table_steal(d->switches, sw->name);
-	taken = take_overrides(d, sw->name);
-	if (!vswd_config_save(d, err)) {
-		g_hash_table_insert(d->switches, sw->name, sw);
-		put_overrides(d, taken, sw->name);
-		return false;
-	}
-	vswd_switch_free(d, sw);
-	return true;
-}
-
-bool vswd_switch_rename(struct vswd *d, const char *name, const char *new_name,
-			GError **err)
-{
-	struct vswd_switch *sw = vswd_switch_find(d, name, err);
-	g_autoptr(GHashTable) taken = NULL;
-	char *old;
-
-	if (!sw)
-		return false;
-	if (sw->is_default) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_PERMISSION,
-			    "switch '%s' is the Default switch: it cannot be renamed", name);
-		return false;
-	}
-	if (!check_name("switch", new_name, err))
-		return false;
-	if (!strcmp(name, new_name))
-		return true;
-	if (g_hash_table_contains(d->switches, new_name) ||
-	    !g_ascii_strcasecmp(new_name, VSWD_DEFAULT_SWITCH)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
-			    "cannot rename switch '%s' to '%s': '%s' already exists",
-			    name, new_name, new_name);
-		return false;
-	}
-	old = sw->name;
-	g_hash_table_steal(d->switches, old);
-	sw->name = g_strdup(new_name);
-	g_hash_table_insert(d->switches, sw->name, sw);
-	/* The VLAN overrides of its ports follow the switch's new name. */
-	taken = take_overrides(d, old);
-	put_overrides(d, taken, new_name);
-	if (!vswd_config_save(d, err)) {
-		g_hash_table_unref(take_overrides(d, new_name));
-		put_overrides(d, taken, old);
-		g_hash_table_steal(d->switches, sw->name);
-		g_free(sw->name);
-		sw->name = old;
-		g_hash_table_insert(d->switches, sw->name, sw);
-		return false;
-	}
-	g_free(old);
-	return true;
 }
 
 struct vswd_port *vswd_port_find(struct vswd_switch *sw, const char *name)
@@ -222,31 +131,107 @@ struct vswd_port *vswd_port_find(struct vswd_switch *sw, const char *name)
 	return NULL;
 }
 
-char *vswd_port_pick_name(struct vswd_switch *sw)
+struct vswd_port *vswd_port_mac_in_use(struct vswd_switch *sw, const uint8_t mac[6],
+				       const struct vswd_port *except)
 {
-	for (unsigned i = 1;; i++) {
-		char *name = g_strdup_printf("port%u", i);
+	for (unsigned i = 0; i < sw->ports->len; i++) {
+		struct vswd_port *vp = g_ptr_array_index(sw->ports, i);
 
-		if (!vswd_port_find(sw, name))
-			return name;
-		g_free(name);
+		if (vp == except)
+			continue;
+		for (unsigned j = 0; j < vp->settings.nmacs; j++)
+			if (!memcmp(vp->settings.macs[j], mac, 6))
+				return vp;
+	}
+	return NULL;
+}
+
+unsigned vswd_user_ports(struct vswd *d, uid_t uid)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(d->user_ports, GUINT_TO_POINTER(uid)));
+}
+
+/* The MACs of @s must be free on @sw (but for @vp itself). */
+static bool macs_free(struct vswd_switch *sw, const struct vswd_port *vp, const char *name,
+		      const struct vswd_port_settings *s, GError **err)
+{
+	for (unsigned i = 0; i < s->nmacs; i++) {
+		struct vswd_port *other = vswd_port_mac_in_use(sw, s->macs[i], vp);
+		char a[18];
+
+		if (!other)
+			continue;
+		vswd_mac_format(s->macs[i], a);
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
+			    "port '%s' of switch '%s': MAC %s is in use by port '%s'",
+			    name, sw->name, a, other->port->name);
+		return false;
+	}
+	return true;
+}
+
+/* What the data path needs of @s. */
+static void fwd_from(const struct vswd_port_settings *s, bool trusted_macs,
+		     struct vsw_fwd_port *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->mode = VSW_MODE_ACCESS;
+	f->vlan = s->vlan;
+	if (trusted_macs) {
+		f->flags = VSW_FWD_F_MAC_LOCK | VSW_FWD_F_RESERVED;
+		f->nmacs = G_N_ELEMENTS(nat_macs);
+		memcpy(f->macs, nat_macs, sizeof(nat_macs));
+		return;
+	}
+	if (!s->mac_spoofing)
+		f->flags |= VSW_FWD_F_MAC_LOCK;
+	if (s->dhcp_guard)
+		f->flags |= VSW_FWD_F_DHCP_GUARD;
+	if (s->router_guard)
+		f->flags |= VSW_FWD_F_ROUTER_GUARD;
+	f->nmacs = (uint8_t)MIN(s->nmacs, VSW_FWD_MACS_MAX);
+	for (unsigned i = 0; i < f->nmacs; i++) {
+		memcpy(f->macs[i].mac, s->macs[i], 6);
+		f->macs[i].len = 6;
 	}
 }
 
-struct vswd_port *vswd_port_add(struct vswd *d, struct vswd_switch *sw,
-				struct vsw_port *p, struct vswd_conn *owner,
-				GError **err)
+/* The MAC vswitchctl shows for the port: its first one. */
+static void show_mac(struct vswd_port *vp)
+{
+	if (vp->settings.nmacs)
+		vswd_mac_format(vp->settings.macs[0], vp->port->mac);
+}
+
+struct vswd_port *vswd_port_attach(struct vswd *d, struct vswd_switch *sw,
+				   struct vsw_port *p, const struct vswd_port_spec *spec,
+				   GError **err)
 {
 	struct vswd_port *vp;
 	int rc;
 
-	if (!check_name("port", p->name, err))
-		return NULL;
-	if (vswd_port_find(sw, p->name)) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
-			    "switch '%s' already has a port '%s'", sw->name, p->name);
+	if (!vsw_name_valid(spec->name)) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID, "invalid port name '%.80s'",
+			    spec->name);
 		return NULL;
 	}
+	if (vswd_port_find(sw, spec->name)) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
+			    "switch '%s' already has a port '%s'", sw->name, spec->name);
+		return NULL;
+	}
+	if (!macs_free(sw, NULL, spec->name, spec->settings, err))
+		return NULL;
+	if (spec->peer && !spec->peer->admin &&
+	    vswd_user_ports(d, spec->peer->uid) >= d->cfg.max_ports_per_user) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
+			    "uid %u has %u ports attached, the most one user may have "
+			    "(vswitchd --max-ports-per-user)", (unsigned)spec->peer->uid,
+			    d->cfg.max_ports_per_user);
+		return NULL;
+	}
+	g_strlcpy(p->name, spec->name, sizeof(p->name));
+	fwd_from(spec->settings, spec->trusted_macs, &p->fwd);
 	rc = vsw_dp_port_add(d->dp, sw->dsw, p);
 	if (rc < 0) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
@@ -254,54 +239,106 @@ struct vswd_port *vswd_port_add(struct vswd *d, struct vswd_switch *sw,
 			    sw->name, VSW_SWITCH_MAX_PORTS);
 		return NULL;
 	}
+	if (spec->trusted_macs)
+		vsw_dp_switch_set_reserved(d->dp, sw->dsw, nat_macs, G_N_ELEMENTS(nat_macs));
 	vp = g_new0(struct vswd_port, 1);
 	vp->port = p;
 	vp->sw = sw;
-	vp->owner = owner;
+	vp->ops = spec->ops;
+	vp->owner = spec->owner;
+	if (spec->peer) {
+		vp->has_peer = true;
+		vp->peer = *spec->peer;
+	}
+	vp->settings = *spec->settings;
+	show_mac(vp);
 	g_ptr_array_add(sw->ports, vp);
+	if (counted(vp))
+		g_hash_table_insert(d->user_ports, GUINT_TO_POINTER(vp->peer.uid),
+				    GUINT_TO_POINTER(vswd_user_ports(d, vp->peer.uid) + 1));
 	g_info("port '%s' (%s) attached to switch '%s', VLAN %u", p->name,
-	       p->ops->kind, sw->name, p->fwd.vlan);
+	       p->ops->kind, sw->name, vp->settings.vlan);
 	return vp;
 }
 
-void vswd_port_remove(struct vswd *d, struct vswd_port *vp)
+void vswd_port_reset(struct vswd *d, struct vswd_port *vp, const char *reason)
 {
-	g_info("port '%s' detached from switch '%s'", vp->port->name, vp->sw->name);
-	vsw_dp_port_del(d->dp, vp->port);
-	g_ptr_array_remove(vp->sw->ports, vp);
-	vp->port->ops->destroy(vp->port);
-	g_free(vp);
+	port_remove(d, vp, reason);
 }
 
-bool vswd_port_set_vlan(struct vswd *d, struct vswd_port *vp, int vlan, GError **err)
+void vswd_port_detach(struct vswd *d, struct vswd_port *vp)
 {
-	g_autofree char *key = g_strconcat(vp->sw->name, "/", vp->port->name, NULL);
-	gpointer old = g_hash_table_lookup(d->vlan_overrides, key);
+	g_info("port '%s' detached from switch '%s'", vp->port->name, vp->sw->name);
+	port_remove(d, vp, NULL);
+}
 
-	if (vlan < 0 || vlan > VSW_VLAN_MAX) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "invalid VLAN %d for port '%s' (0 for untagged, or 1-%d)",
-			    vlan, vp->port->name, VSW_VLAN_MAX);
+bool vswd_port_apply(struct vswd *d, struct vswd_port *vp,
+		     const struct vswd_port_settings *s, GError **err)
+{
+	struct vsw_fwd_port f;
+	bool vlan_changed = s->vlan != vp->settings.vlan;
+
+	if (!macs_free(vp->sw, vp, vp->port->name, s, err))
 		return false;
+	fwd_from(s, vp->port->fwd.flags & VSW_FWD_F_RESERVED, &f);
+	vsw_dp_port_set_fwd(d->dp, vp->port, &f);
+	vp->settings = *s;
+	show_mac(vp);
+	if (vlan_changed) {
+		g_info("port '%s' of switch '%s' now on VLAN %u", vp->port->name,
+		       vp->sw->name, s->vlan);
+		if (vp->ops && vp->ops->vlan_changed)
+			vp->ops->vlan_changed(vp->owner, vp);
 	}
-	if (!vp->owner) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_PERMISSION,
-			    "port '%s' of switch '%s' belongs to the switch itself: "
-			    "its VLAN cannot be changed", vp->port->name, vp->sw->name);
-		return false;
-	}
-	/* Remember it, so the port keeps its VLAN when its client re-attaches. */
-	g_hash_table_insert(d->vlan_overrides, g_strdup(key), GINT_TO_POINTER(vlan + 1));
-	if (!vswd_config_save(d, err)) {
-		if (old)
-			g_hash_table_insert(d->vlan_overrides, g_strdup(key), old);
-		else
-			g_hash_table_remove(d->vlan_overrides, key);
-		return false;
-	}
-	vsw_dp_port_set_vlan(d->dp, vp->port, VSW_MODE_ACCESS, (uint16_t)vlan, NULL);
-	vswd_conn_vlan_changed(vp->owner);
-	g_info("port '%s' of switch '%s' now on VLAN %d", vp->port->name,
-	       vp->sw->name, vlan);
 	return true;
+}
+
+/* The data path gave up on ports: reset them. */
+static gboolean on_dead_ports(gint fd, GIOCondition cond, gpointer data)
+{
+	struct vswd *d = data;
+	struct vsw_port *p;
+
+	while ((p = vsw_dp_take_dead(d->dp))) {
+		for (unsigned i = 0; i < d->switches->len; i++) {
+			struct vswd_switch *sw = d->switches->pdata[i];
+
+			for (unsigned j = 0; j < sw->ports->len; j++) {
+				struct vswd_port *vp = sw->ports->pdata[j];
+
+				if (vp->port == p) {
+					port_remove(d, vp, "ring corrupted");
+					goto next;
+				}
+			}
+		}
+next:;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+bool vswd_runtime_start(struct vswd *d, GError **err)
+{
+	d->switches = g_ptr_array_new();
+	d->user_ports = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (unsigned i = 0; i < d->model->switches->len; i++)
+		if (!vswd_switch_create(d, d->model->switches->pdata[i], err))
+			return false;
+	d->notify_src = g_unix_fd_add(vsw_dp_notify_fd(d->dp), G_IO_IN, on_dead_ports, d);
+	return true;
+}
+
+void vswd_runtime_stop(struct vswd *d)
+{
+	if (d->notify_src)
+		g_source_remove(d->notify_src);
+	d->notify_src = 0;
+	while (d->switches && d->switches->len)
+		vswd_switch_destroy(d, d->switches->pdata[d->switches->len - 1]);
+	if (d->switches)
+		g_ptr_array_free(d->switches, TRUE);
+	if (d->user_ports)
+		g_hash_table_unref(d->user_ports);
+	d->switches = NULL;
+	d->user_ports = NULL;
 }

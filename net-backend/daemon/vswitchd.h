@@ -1,57 +1,64 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vswitchd.h - the daemon's control-plane objects: switches, ports, clients.
+ * vswitchd.h - the daemon and its runtime: switches and ports as they run,
+ * and the NAT's supervisor.
  *
  * Copyright (C) 2026 The vswitch authors
  *
+ * Layers of the control plane, each including only those below it
+ * (docs/design.md, "Control plane"):
+ *
+ *   front-ends   control.c (socket, roles, limits), commands.c, views.c
+ *   reconciler   reconcile.c: persist a new model, apply the difference
+ *   runtime      this header: switch.c, natsup.c, privs.c; the data path
+ *   model        model.h, natcfg.c, store.c
+ *
  * Everything here lives on the control thread (the GLib main loop).  The
- * data path sees switches and ports only through datapath.h.  Errors are
- * GErrors in VSWD_ERROR whose code is the protocol's error class and
- * whose message names the object and the reason.
+ * data path sees switches and ports only through datapath.h.  A runtime
+ * port tells whoever owns it (a client connection, the NAT supervisor)
+ * of news through the owner's ops, so the runtime never calls up into a
+ * front-end.
  */
 #ifndef VSWITCH_VSWITCHD_H
 #define VSWITCH_VSWITCHD_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 #include "datapath.h"
-
-#define VSWD_DEFAULT_SWITCH	"Default"
-#define VSWD_MAX_CONNS		4096
-
-/* Error classes of the protocol (docs/protocol.md). */
-enum vswd_error {
-	VSWD_ERR_GENERIC,
-	VSWD_ERR_COMMAND_NOT_FOUND,
-	VSWD_ERR_INVALID,
-	VSWD_ERR_NOT_FOUND,
-	VSWD_ERR_EXISTS,
-	VSWD_ERR_BUSY,
-	VSWD_ERR_PERMISSION,
-	VSWD_ERR_PROTOCOL,
-};
-
-#define VSWD_ERROR (vswd_error_quark())
-GQuark vswd_error_quark(void);
-/** vswd_error_class() - the protocol name of an error code. */
-const char *vswd_error_class(int code);
+#include "model.h"
 
 struct vswd;
-struct vswd_conn;
-struct vswd_nat;
+struct vswd_port;
+struct vswd_natsup;
+struct vswd_control;
 
 /**
- * struct vswd_switch - a named switch.
- * @name:       its name
- * @is_default: the Default switch (NAT), which cannot be changed
+ * struct vswd_port_owner_ops - how the runtime tells a port's owner of news.
+ * @vlan_changed: an administrator changed the port's VLAN
+ * @reset:        the port is gone (ring corrupted, switch removed); the
+ *                runtime has already detached it: @vp must not be used after
+ *                the call returns
+ */
+struct vswd_port_owner_ops {
+	void (*vlan_changed)(void *owner, struct vswd_port *vp);
+	void (*reset)(void *owner, struct vswd_port *vp, const char *reason);
+};
+
+/**
+ * struct vswd_switch - a switch as it runs.
+ * @id:         the model's id of it
+ * @name:       its name (follows renames)
+ * @is_default: the Default switch
  * @dsw:        its data path side
  * @ports:      struct vswd_port *, in attach order
  */
 struct vswd_switch {
+	uint32_t id;
 	char *name;
 	bool is_default;
 	struct vsw_dp_switch *dsw;
@@ -59,16 +66,24 @@ struct vswd_switch {
 };
 
 /**
- * struct vswd_port - a port as the control plane sees it.
- * @port:  the data path port
- * @sw:    its switch
- * @owner: the client connection that attached it; NULL for ports the
- *         daemon owns (the NAT)
+ * struct vswd_port - a port as it runs.
+ * @port:     the data path port
+ * @sw:       its switch
+ * @ops:      its owner's ops (NULL: nobody to tell)
+ * @owner:    passed to @ops
+ * @has_peer: attached by a client (not one of the daemon's own ports)
+ * @peer:     that client, as the kernel described it (per-user limits,
+ *            which ports a client may see, who may keep a provisioned name)
+ * @settings: what it runs with (provisioned, or from its attach request)
  */
 struct vswd_port {
 	struct vsw_port *port;
 	struct vswd_switch *sw;
-	struct vswd_conn *owner;
+	const struct vswd_port_owner_ops *ops;
+	void *owner;
+	bool has_peer;
+	struct vswd_peer peer;
+	struct vswd_port_settings settings;
 };
 
 /**
@@ -78,102 +93,196 @@ struct vswd_config {
 	char *sock_path;
 	char *state_dir;
 	char *sock_group;
+	char *admin_group;
+	char *user;
+	char *nat_user;
+	char *nat_helper;
 	unsigned poll_us;
+	int dp_nice;
 	uint32_t ring_size;
 	uint32_t mac_capacity;
 	uint64_t mac_aging_ms;
+	unsigned max_conns;
+	unsigned max_conns_per_user;
+	unsigned max_ports_per_user;
+	unsigned idle_timeout_s;
+	unsigned wakeups_per_s;
 };
 
 /**
  * struct vswd - the daemon.
- * @cfg:            settings
- * @conf_path:      the persistent state file (GKeyFile)
- * @loop:           the main loop
- * @dp:             the data path
- * @switches:       name -> struct vswd_switch
- * @vlan_overrides: "switch/port" -> VLAN set at run time (GINT_TO_POINTER(vlan + 1))
- * @nat:            the Default switch's NAT, or NULL
- * @conns:          struct vswd_conn *
- * @listen_fd:      the control socket
- * @loading:        reading the state file: nothing is saved meanwhile
+ * @cfg:         command line settings
+ * @policy:      the command line's part of who may do what
+ * @root:        started as root (the system daemon)
+ * @admin_uid:   rootless: the user who runs vswitchd, an administrator
+ * @admin_gid:   --admin-group, or VSWD_NO_ID
+ * @conf_path:   the state file
+ * @loop:        the main loop
+ * @dp:          the data path
+ * @model:       the configuration in force
+ * @switches:    struct vswd_switch *, as they run
+ * @user_ports:  uid -> ports its clients have attached (GUINT_TO_POINTER)
+ * @nat:         the Default switch's NAT supervisor, or NULL
+ * @ctl:         the control socket front-end, or NULL
+ * @notify_src:  watch of the data path's dead-port notifications
+ * @stopping:    shutting down: nothing restarts
  */
 struct vswd {
 	struct vswd_config cfg;
+	struct vswd_policy policy;
+	bool root;
+	uid_t admin_uid;
+	int64_t admin_gid;
 	char *conf_path;
 	GMainLoop *loop;
 	struct vsw_dp *dp;
-	GHashTable *switches;
-	GHashTable *vlan_overrides;
-	struct vswd_nat *nat;
-	GList *conns;
-	unsigned nconns;
-	int listen_fd;
-	guint listen_src;
+	struct vswd_model *model;
+	GPtrArray *switches;
+	GHashTable *user_ports;
+	struct vswd_natsup *nat;
+	struct vswd_control *ctl;
 	guint notify_src;
-	bool loading;
+	bool stopping;
 };
 
-/* switch.c */
+/* switch.c: the runtime's switches and ports */
+/** vswd_runtime_start() - the runtime for d->model (its switches), the dead-port watch. */
+bool vswd_runtime_start(struct vswd *d, GError **err);
+/** vswd_runtime_stop() - reset every port, free every switch. */
+void vswd_runtime_stop(struct vswd *d);
 struct vswd_switch *vswd_switch_find(struct vswd *d, const char *name, GError **err);
-struct vswd_switch *vswd_switch_add(struct vswd *d, const char *name, GError **err);
-/* The Default switch, created at start-up (never saved: it always exists). */
-struct vswd_switch *vswd_switch_add_default(struct vswd *d, GError **err);
-bool vswd_switch_remove(struct vswd *d, const char *name, bool force, GError **err);
-bool vswd_switch_rename(struct vswd *d, const char *name, const char *new_name,
-			GError **err);
+struct vswd_switch *vswd_switch_by_id(struct vswd *d, uint32_t id);
+/** vswd_switch_create() - the running side of model switch @msw. */
+struct vswd_switch *vswd_switch_create(struct vswd *d, const struct vswd_msw *msw,
+				       GError **err);
+/** vswd_switch_destroy() - reset its ports ("switch removed"), free it. */
+void vswd_switch_destroy(struct vswd *d, struct vswd_switch *sw);
+/** vswd_switch_type() - "default" or "private" (what follows from its adapters). */
 const char *vswd_switch_type(const struct vswd_switch *sw);
-void vswd_switch_free(struct vswd *d, struct vswd_switch *sw);
 struct vswd_port *vswd_port_find(struct vswd_switch *sw, const char *name);
-struct vswd_port *vswd_port_add(struct vswd *d, struct vswd_switch *sw,
-				struct vsw_port *p, struct vswd_conn *owner,
-				GError **err);
-void vswd_port_remove(struct vswd *d, struct vswd_port *vp);
-bool vswd_port_set_vlan(struct vswd *d, struct vswd_port *vp, int vlan, GError **err);
-char *vswd_port_pick_name(struct vswd_switch *sw);
-
-/* config.c */
-bool vswd_config_load(struct vswd *d, GError **err);
-bool vswd_config_save(struct vswd *d, GError **err);
-
-/* control.c */
-bool vswd_control_start(struct vswd *d, GError **err);
-void vswd_control_stop(struct vswd *d);
-void vswd_conn_reset(struct vswd *d, struct vswd_conn *c, const char *reason);
-/** vswd_conn_vlan_changed() - tell the client its port's VLAN changed. */
-void vswd_conn_vlan_changed(struct vswd_conn *c);
 
 /**
- * struct vswd_command - one command of the control protocol.
- * @name: what "execute" says
- * @fn:   does it; Return: the "return" value (a JSON null node for {}),
- *        or NULL with @err set.  @c is the client's connection.
- * @args: NULL-terminated names of the arguments it takes
+ * struct vswd_port_spec - a port to attach.
+ * @name:     its name on the switch
+ * @settings: what it runs with
+ * @ops:      its owner's ops
+ * @owner:    passed to @ops
+ * @peer:     the client, or NULL for the daemon's own port
+ * @trusted_macs: the daemon's own port that owns the switch's reserved
+ *            MAC addresses (the NAT): it may send only from them
  */
-struct vswd_command {
+struct vswd_port_spec {
 	const char *name;
-	JsonNode *(*fn)(struct vswd *d, struct vswd_conn *c, JsonObject *a,
-			GError **err);
-	const char *const *args;
+	const struct vswd_port_settings *settings;
+	const struct vswd_port_owner_ops *ops;
+	void *owner;
+	const struct vswd_peer *peer;
+	bool trusted_macs;
 };
 
-#define ARGS(...) ((const char *const []){ __VA_ARGS__, NULL })
+/**
+ * vswd_port_attach() - put data path port @p (not yet on a switch) on @sw.
+ * Checks the name, the per-user port limit and the MAC addresses (no two
+ * ports of a switch may send from the same MAC).  On failure @p is left
+ * to the caller.  Return: the port, or NULL with @err.
+ */
+struct vswd_port *vswd_port_attach(struct vswd *d, struct vswd_switch *sw,
+				   struct vsw_port *p, const struct vswd_port_spec *spec,
+				   GError **err);
+/** vswd_port_detach() - take the port off its switch and destroy it. */
+void vswd_port_detach(struct vswd *d, struct vswd_port *vp);
+/** vswd_port_reset() - detach it and tell its owner @reason. */
+void vswd_port_reset(struct vswd *d, struct vswd_port *vp, const char *reason);
+/**
+ * vswd_port_apply() - run @vp with @s from the next frame on; tells its
+ * owner when the VLAN changed.  Return: false with @err if a MAC of @s is
+ * in use on another port of the switch (nothing changes then).
+ */
+bool vswd_port_apply(struct vswd *d, struct vswd_port *vp,
+		     const struct vswd_port_settings *s, GError **err);
+/**
+ * vswd_port_mac_in_use() - the port of @sw other than @except that may
+ * send from @mac, or NULL.
+ */
+struct vswd_port *vswd_port_mac_in_use(struct vswd_switch *sw, const uint8_t mac[6],
+				       const struct vswd_port *except);
+/** vswd_user_ports() - ports the clients of @uid have attached. */
+unsigned vswd_user_ports(struct vswd *d, uid_t uid);
 
-/* nat.c: the Default switch's NAT (libslirp) */
-/** vswd_nat_config_load() - read [nat] and [nat-forward:...] of @kf (strictly). */
-bool vswd_nat_config_load(struct vswd *d, GKeyFile *kf, GError **err);
-/** vswd_nat_config_save() - write the NAT's groups into @kf. */
-void vswd_nat_config_save(struct vswd *d, GKeyFile *kf);
-/** vswd_nat_start() - attach the NAT port to the Default switch (after loading). */
+/* natsup.c: the Default switch's NAT, a sandboxed helper process */
+/** vswd_nat_start() - start the NAT helper for the Default switch (after the runtime). */
 bool vswd_nat_start(struct vswd *d, GError **err);
-/** vswd_nat_stop() - detach and free the NAT; d->nat is NULL afterwards. */
+/** vswd_nat_stop() - stop the helper, save its leases; d->nat is NULL afterwards. */
 void vswd_nat_stop(struct vswd *d);
+/** vswd_nat_settings_changed() - restart the helper with d->model's settings. */
+void vswd_nat_settings_changed(struct vswd *d);
 
-/* Command tables (NULL-terminated) of the modules, besides control.c's. */
-extern const struct vswd_command vswd_nat_commands[];
+/**
+ * typedef vswd_nat_done_fn - the answer to an asynchronous NAT request.
+ * @data:  the caller's pointer
+ * @reply: the helper's reply object (borrowed), or NULL with @err set
+ */
+typedef void (*vswd_nat_done_fn)(void *data, JsonObject *reply, const GError *err);
 
-/* json helpers (control.c) */
-JsonNode *vswd_port_to_json(struct vswd_port *vp);
-/** vswd_object_with() - the JSON object { @member: @value } (takes @value). */
-JsonNode *vswd_object_with(const char *member, JsonNode *value);
+/**
+ * vswd_nat_request() - ask the NAT helper for "stats" or "connections";
+ * @done runs once, on the main loop, with its reply, or with an error if
+ * the helper is down, does not answer within a bound, or answers
+ * nonsense.  Never blocks.  Return: a handle for vswd_nat_cancel().
+ */
+guint vswd_nat_request(struct vswd *d, const char *cmd, vswd_nat_done_fn done, void *data);
+/**
+ * vswd_nat_fwd_request() - make the helper listen for @f (@add) or stop;
+ * like vswd_nat_request().  The forward's state follows the answer.
+ */
+guint vswd_nat_fwd_request(struct vswd *d, const struct vswd_mfwd *f, bool add,
+			   vswd_nat_done_fn done, void *data);
+/** vswd_nat_cancel() - @done of request @id will not run. */
+void vswd_nat_cancel(struct vswd *d, guint id);
+/**
+ * vswd_nat_fwd_status() - is forward @f active in the running helper, and
+ * if not, why (a static or owned string, NULL if active or unknown).
+ */
+bool vswd_nat_fwd_status(struct vswd *d, const struct vswd_mfwd *f, const char **why);
+/** vswd_nat_fwds_changed() - make the helper's forwards those of d->model. */
+void vswd_nat_fwds_changed(struct vswd *d);
+/**
+ * struct vswd_nat_info - what the supervisor knows without asking.
+ * @running:  a helper runs and answered its start-up
+ * @pid:      its pid, or 0
+ * @restarts: helpers started after the first
+ * @crashes:  helpers that died without being asked to
+ * @vp:       the NAT's port, or NULL
+ */
+struct vswd_nat_info {
+	bool running;
+	pid_t pid;
+	uint64_t restarts;
+	uint64_t crashes;
+	struct vswd_port *vp;
+};
+void vswd_nat_get_info(struct vswd *d, struct vswd_nat_info *info);
+
+/* closer.c: what a peer could make slow to close (see closer.c) */
+/** vswd_closer_start() - the closer thread (before any peer connects). */
+void vswd_closer_start(void);
+/** vswd_closer_stop() - let the closer thread finish what is queued, and go. */
+void vswd_closer_stop(void);
+/** vswd_close_later() - close @fd, a peer's socket or a descriptor it passed, in the closer thread. */
+void vswd_close_later(int fd);
+/** vswd_refuse_fds() - the peer of socket @fd may not pass descriptors (Linux 6.16+). */
+void vswd_refuse_fds(int fd);
+/** vswd_recv() - recv() that takes any descriptors the peer passes, to close them later. */
+ssize_t vswd_recv(int fd, void *buf, size_t len, int flags);
+
+/* privs.c: keep only what the features in use need */
+/**
+ * vswd_privs_drop() - as root: switch to cfg.user (if it exists) and keep
+ * only the capabilities the features in use need; say in the log what was
+ * kept.  Call before any thread starts.  Rootless: nothing to drop.
+ */
+bool vswd_privs_drop(struct vswd *d, GError **err);
+/** vswd_privs_thread_done() - the data path thread set its priority: drop CAP_SYS_NICE. */
+void vswd_privs_thread_done(void);
 
 #endif /* VSWITCH_VSWITCHD_H */

@@ -1,119 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fuzz-config.c - libFuzzer harness for the state file: vswd_config_load()
- * with its [switch:], [port:], [nat] and [nat-forward:] groups.
+ * fuzz-config.c - libFuzzer harness for the state file: the model's
+ * reader (vswd_model_from_keyfile()) with its [switch:], [port:], [nat]
+ * and [nat-forward:] groups.
  *
  * Copyright (C) 2026 The vswitch authors
  *
  * Input: the file's bytes.  Checks, beyond "no crash": a refused file
- * carries an error; an accepted one saves to a file that loads again and
- * saves to the very same bytes (what vswitchd writes, it reads back).
- * Runs a real data path thread (switches need one); no port is created and
- * the NAT is not started, so no frame and no socket is involved.
+ * carries an error; an accepted one writes out to a file that reads back
+ * and writes out to the very same bytes (what vswitchd writes, it reads
+ * back), as root and rootless.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "vswitchd.h"
+#include "model.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct vswd d;
-
-/* Leave no temporary file behind. */
-static void remove_tmp(void)
+/* Read @text; Return: the model, or NULL (a refusal must say why). */
+static struct vswd_model *load(const char *text, size_t len, bool root)
 {
-	unlink(d.conf_path);
-	rmdir(d.cfg.state_dir);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
+	struct vswd_model_defaults defaults = { .root = root };
+	g_autoptr(GKeyFile) kf = g_key_file_new();
 	GError *err = NULL;
-	char *dir = g_dir_make_tmp("vswitch-fuzz-config.XXXXXX", &err);
+	struct vswd_model *m;
 
-	if (!dir)
+	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, NULL))
+		return NULL;
+	m = vswd_model_from_keyfile(kf, "fuzz.conf", &defaults, &err);
+	if (!m && !err)
 		abort();
-	d.cfg.state_dir = dir;
-	d.cfg.mac_capacity = 16;
-	d.cfg.mac_aging_ms = 1000;
-	d.cfg.ring_size = VSW_DATA_SIZE_MIN;
-	d.conf_path = g_build_filename(dir, "vswitchd.conf", NULL);
-	atexit(remove_tmp);
-	d.dp = vsw_dp_new(0, 0, &err);
-	if (!d.dp)
+	if (m && err)
 		abort();
-	return 0;
+	g_clear_error(&err);
+	return m;
 }
 
-static void reset(void)
+static char *save(const struct vswd_model *m)
 {
-	GHashTableIter it;
-	gpointer v;
+	g_autoptr(GKeyFile) kf = vswd_model_to_keyfile(m);
 
-	vswd_nat_stop(&d);
-	if (d.switches) {
-		g_hash_table_iter_init(&it, d.switches);
-		while (g_hash_table_iter_next(&it, NULL, &v)) {
-			g_hash_table_iter_steal(&it);
-			vswd_switch_free(&d, v);
-		}
-		g_hash_table_unref(d.switches);
-	}
-	if (d.vlan_overrides)
-		g_hash_table_unref(d.vlan_overrides);
-	d.switches = g_hash_table_new(g_str_hash, g_str_equal);
-	d.vlan_overrides = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-}
-
-/* Load the file; Return: true if accepted (a refusal must say why). */
-static bool load(void)
-{
-	GError *err = NULL;
-
-	reset();
-	if (!vswd_switch_add_default(&d, &err))
-		abort();
-	if (vswd_config_load(&d, &err)) {
-		if (err)
-			abort();
-		return true;
-	}
-	if (!err)
-		abort();
-	g_error_free(err);
-	return false;
-}
-
-static char *save(void)
-{
-	GError *err = NULL;
-	char *text = NULL;
-
-	if (!vswd_config_save(&d, &err) ||
-	    !g_file_get_contents(d.conf_path, &text, NULL, &err))
-		abort();
-	return text;
+	return g_key_file_to_data(kf, NULL, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *first, *second;
+	for (int root = 0; root < 2; root++) {
+		struct vswd_model *m = load((const char *)data, size, root), *again;
+		char *first, *second;
 
-	if (!g_file_set_contents(d.conf_path, (const char *)data, (gssize)size, NULL))
-		abort();
-	if (!load())
-		return 0;
-	first = save();
-	if (!load())
-		abort();	/* vswitchd wrote a file it refuses */
-	second = save();
-	if (strcmp(first, second))
-		abort();	/* saving is not stable */
-	g_free(first);
-	g_free(second);
+		if (!m)
+			continue;
+		first = save(m);
+		again = load(first, strlen(first), root);
+		if (!again)
+			abort();	/* vswitchd wrote a file it refuses */
+		second = save(again);
+		if (strcmp(first, second))
+			abort();	/* saving is not stable */
+		g_free(first);
+		g_free(second);
+		vswd_model_free(m);
+		vswd_model_free(again);
+	}
 	return 0;
 }

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <limits.h>
+
 #include <glib/gstdio.h>
 
 #include "harness.h"
@@ -26,6 +28,9 @@
 
 static char *vswitchd_bin;
 static char *peer_bin;
+static char *ctl_bin;
+static char *lib_dir;
+static char *copy_dir;		/* the tools, where any user can run them */
 
 static gint64 now_ms(void)
 {
@@ -42,6 +47,56 @@ void harness_init(int *argc, char ***argv)
 		b = BUILD_DIR;
 	vswitchd_bin = g_build_filename(b, "net-backend", "daemon", "vswitchd", NULL);
 	peer_bin = g_build_filename(b, "tests", "vsw-peer", NULL);
+	ctl_bin = g_build_filename(b, "net-backend", "cli", "vswitchctl", NULL);
+	lib_dir = g_build_filename(b, "net-backend", "lib", NULL);
+}
+
+static void remove_copies(void)
+{
+	g_autofree char *cmd = NULL;
+
+	if (!copy_dir)
+		return;
+	cmd = g_strdup_printf("rm -rf '%s'", copy_dir);
+	if (system(cmd) != 0)
+		g_printerr("cannot remove %s\n", copy_dir);
+}
+
+/*
+ * The client tools, where another user can run them: the build may live
+ * where only root can reach (a clone under /root), so copy them, with
+ * libvswitch, to a directory anyone may enter.
+ */
+static const char *tools_for_others(void)
+{
+	g_autofree char *cmd = NULL;
+
+	if (copy_dir)
+		return copy_dir;
+	copy_dir = g_dir_make_tmp("vsw-tools-XXXXXX", NULL);
+	g_assert_nonnull(copy_dir);
+	cmd = g_strdup_printf("cp '%s' '%s' '%s'/libvswitch.so '%s'/libvswitch.so.0 '%s'/ && chmod -R a+rX '%s'",
+			      peer_bin, ctl_bin, lib_dir, lib_dir, copy_dir, copy_dir);
+	g_assert_cmpint(system(cmd), ==, 0);
+	atexit(remove_copies);
+	return copy_dir;
+}
+
+/* argv prefix that runs a tool of ours as @uid (with @group), or nothing for 0. */
+static void as_user(GPtrArray *argv, uid_t uid, gid_t group)
+{
+	static char env[PATH_MAX + 32];
+
+	if (!uid)
+		return;
+	g_snprintf(env, sizeof(env), "LD_LIBRARY_PATH=%s", tools_for_others());
+	g_ptr_array_add(argv, "setpriv");
+	g_ptr_array_add(argv, g_strdup_printf("--reuid=%u", (unsigned)uid));
+	g_ptr_array_add(argv, g_strdup_printf("--regid=%u", (unsigned)uid));
+	g_ptr_array_add(argv, group ? g_strdup_printf("--groups=%u", (unsigned)group) :
+				      g_strdup("--clear-groups"));
+	g_ptr_array_add(argv, "env");
+	g_ptr_array_add(argv, env);
 }
 
 /* Wait (bounded) for @pid to exit; *@status gets its wait status. */
@@ -311,30 +366,40 @@ gint64 port_counter(struct daemon *d, const char *sw, const char *port,
 
 /* ------------------------------------------------------------------ */
 
-bool peer_start(struct peer *p, struct daemon *d, const char *sw,
-		const char *port, int vlan, char **error)
+bool peer_start_opts(struct peer *p, struct daemon *d, const char *sw, const char *port,
+		     int vlan, const struct peer_opts *o, char **error)
 {
 	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autofree char *vlan_s = g_strdup_printf("%d", vlan);
+	g_autofree char *mac_s = NULL;
+	g_autofree char *bin = NULL;
 	g_autofree char *line = NULL;
-	const char *argv[12];
-	int i = 0;
 
 	memset(p, 0, sizeof(*p));
-	argv[i++] = peer_bin;
-	argv[i++] = "--socket";
-	argv[i++] = d->sock;
-	argv[i++] = "--switch";
-	argv[i++] = sw;
+	as_user(argv, o->uid, o->group);
+	bin = o->uid ? g_build_filename(tools_for_others(), "vsw-peer", NULL) : g_strdup(peer_bin);
+	g_ptr_array_add(argv, bin);
+	g_ptr_array_add(argv, "--socket");
+	g_ptr_array_add(argv, d->sock);
+	g_ptr_array_add(argv, "--switch");
+	g_ptr_array_add(argv, (char *)sw);
 	if (port) {
-		argv[i++] = "--port";
-		argv[i++] = port;
+		g_ptr_array_add(argv, "--port");
+		g_ptr_array_add(argv, (char *)port);
 	}
-	argv[i++] = "--vlan";
-	argv[i++] = vlan_s;
-	argv[i] = NULL;
-	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
-					       G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
+	g_ptr_array_add(argv, "--vlan");
+	g_ptr_array_add(argv, vlan_s);
+	if (o->mac) {
+		mac_s = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", o->mac[0], o->mac[1],
+					o->mac[2], o->mac[3], o->mac[4], o->mac[5]);
+		g_ptr_array_add(argv, "--mac");
+		g_ptr_array_add(argv, mac_s);
+	}
+	g_ptr_array_add(argv, NULL);
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
+					       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
+					       die_with_parent, NULL,
 					       &p->pid, &p->in, &p->out, NULL, &err));
 	p->buf = g_string_new(NULL);
 	line = read_line(p->out, p->buf, WAIT_MS);
@@ -350,6 +415,46 @@ bool peer_start(struct peer *p, struct daemon *d, const char *sw,
 		*error = g_strdup(line);
 	peer_stop(p);
 	return false;
+}
+
+bool peer_start(struct peer *p, struct daemon *d, const char *sw,
+		const char *port, int vlan, char **error)
+{
+	const struct peer_opts o = { 0 };
+
+	return peer_start_opts(p, d, sw, port, vlan, &o, error);
+}
+
+void daemon_open_dir(struct daemon *d)
+{
+	g_assert_cmpint(g_chmod(d->dir, 0755), ==, 0);
+}
+
+JsonNode *ctl_as(struct daemon *d, uid_t uid, gid_t group, const char *execute,
+		 const char *args_json)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *req = g_strdup_printf("{\"execute\":\"%s\",\"arguments\":%s}",
+					       execute, args_json ? args_json : "{}");
+	g_autofree char *bin = g_build_filename(tools_for_others(), "vswitchctl", NULL);
+	g_autofree char *out = NULL, *errs = NULL;
+	JsonNode *n;
+	int status;
+
+	as_user(argv, uid, group);
+	g_ptr_array_add(argv, bin);
+	g_ptr_array_add(argv, "--json");
+	g_ptr_array_add(argv, "--socket");
+	g_ptr_array_add(argv, d->sock);
+	g_ptr_array_add(argv, "raw");
+	g_ptr_array_add(argv, req);
+	g_ptr_array_add(argv, NULL);
+	g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH,
+				   NULL, NULL, &out, &errs, &status, NULL));
+	n = json_from_string(out, NULL);
+	if (!n || !JSON_NODE_HOLDS_OBJECT(n))
+		g_error("vswitchctl raw as uid %u: %s %s", (unsigned)uid, out, errs);
+	return n;
 }
 
 char *peer_cmd(struct peer *p, const char *fmt, ...)

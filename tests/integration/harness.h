@@ -67,11 +67,42 @@ gint64 port_counter(struct daemon *d, const char *sw, const char *port,
 		    const char *counter);
 
 /**
- * peer_start() - a vsw-peer on @sw (port name and VLAN may be NULL/0).
- * Return: true if it attached; otherwise *@error holds its message.
+ * peer_start() - a vsw-peer on @sw (port name and VLAN may be NULL/0),
+ * declaring no MAC.  Return: true if it attached; otherwise *@error holds
+ * its message.
  */
 bool peer_start(struct peer *p, struct daemon *d, const char *sw,
 		const char *port, int vlan, char **error);
+
+/**
+ * struct peer_opts - how else a vsw-peer starts.
+ * @mac:    the MAC it declares at attach (the one it may send from), or NULL
+ * @uid:    run it as this user (setpriv), or 0 for the test's own
+ * @group:  and with this supplementary group (0: none)
+ */
+struct peer_opts {
+	const uint8_t *mac;
+	uid_t uid;
+	gid_t group;
+};
+
+/** peer_start_opts() - peer_start() with @o. */
+bool peer_start_opts(struct peer *p, struct daemon *d, const char *sw, const char *port,
+		     int vlan, const struct peer_opts *o, char **error);
+
+/**
+ * daemon_open_to() - let @uid (any with @group) reach the daemon's socket:
+ * its directory becomes traversable; the daemon must run with a
+ * --socket-group naming @group for the socket itself.
+ */
+void daemon_open_dir(struct daemon *d);
+
+/**
+ * ctl_as() - ctl() from a client running as @uid with @group (0: none):
+ * `vswitchctl raw` through setpriv.  Return: the reply object.
+ */
+JsonNode *ctl_as(struct daemon *d, uid_t uid, gid_t group, const char *execute,
+		 const char *args_json);
 /** peer_cmd() - send one command line, return the reply line (g_free it). */
 char *peer_cmd(struct peer *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /** peer_stop() - quit, wait (bounded), kill if needed. */

@@ -66,7 +66,8 @@ chmod 0755 "$tmp"
 if ! setpriv --reuid=$USER_ID --regid=$USER_ID --clear-groups "$vswitchd" --version \
 	>/dev/null 2>&1; then
 	mkdir -p "$tmp/bin"
-	cp "$vswitchd" "$build"/net-backend/lib/libvswitch.so* "$tmp/bin/"
+	cp "$vswitchd" "$build/net-backend/daemon/vswitch-natd" \
+		"$build"/net-backend/lib/libvswitch.so* "$tmp/bin/"
 	chmod -R a+rX "$tmp/bin"
 	vswitchd_env=(LD_LIBRARY_PATH="$tmp/bin")
 	vswitchd=$tmp/bin/vswitchd
@@ -479,6 +480,78 @@ check "the NAT still works after garbage (DNS)" \
 	sh -c "ip netns exec $GUEST timeout 10 busybox nslookup www.vswitch.test 10.0.2.3 |
 	       grep -q 192.0.2.80"
 
+# ---------------------------------------------------------------------
+# Fragments, and a NAT that crashes or hangs
+# ---------------------------------------------------------------------
+
+# Debian 12's libslirp crashes on a lone last IPv4 fragment: the NAT
+# reassembles before libslirp sees anything.  A real fragmented datagram
+# still arrives; the lone fragments cost nothing.
+cat >"$tmp/frag.py" <<'EOF'
+# Send lone IPv4 last fragments (UDP and ICMP, valid checksums) to the gateway.
+import socket, struct
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("tap0", 0))
+eth = bytes.fromhex("52550a000202" "525400123456") + b"\x08\x00"
+for proto, ident, offset in ((17, 0x1234, 1), (1, 0x1235, 1), (17, 0x1236, 100)):
+    payload = bytes(16)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, offset,
+                      64, proto, 0, socket.inet_aton("10.0.2.15"),
+                      socket.inet_aton("10.0.2.2"))
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    s.send(eth + hdr + payload)
+EOF
+nat_state() { # the NAT's "crashes restarts running pid"
+	call '{"execute":"nat-show"}' | "$python" -c 'import json,sys
+r = json.load(sys.stdin)["return"]
+print(r["crashes"], r["restarts"], r["running"], r["pid"])'
+}
+state_before=$(nat_state)
+check "lone last fragments (UDP, ICMP) to the gateway" in_guest timeout 10 "$python" "$tmp/frag.py"
+sleep 1
+check "the NAT did not crash on them (same pid, no restart)" test "$(nat_state)" = "$state_before"
+head -c 3000 /dev/urandom | base64 -w0 | head -c 4000 >"$tmp/dgram"
+check "a fragmented 4 KiB UDP datagram crosses the NAT, its echo comes back" \
+	sh -c "ip netns exec $GUEST timeout 10 socat -T3 -b 8192 - UDP4:192.0.2.1:7003 <$tmp/dgram >$tmp/dgram.back &&
+	       cmp $tmp/dgram $tmp/dgram.back"
+check "the NAT reassembled it" \
+	test "$(json_get '{"execute":"nat-show"}' 'r["counters"]["reassembled"] >= 1 and r["counters"]["fragments"] >= 3')" = True
+
+# A NAT that crashes costs the NAT a moment, never the switch.
+nat_pid=$(json_get '{"execute":"nat-show"}' 'r["pid"]')
+check "the NAT runs as a sandboxed process of its own" \
+	sh -c "grep -Eq '^Seccomp:[[:space:]]+2' /proc/$nat_pid/status &&
+	       grep -Eq '^NoNewPrivs:[[:space:]]+1' /proc/$nat_pid/status"
+check "kill -SEGV the NAT helper (as a libslirp crash would)" kill -SEGV "$nat_pid"
+check "vswitchd survives it and restarts the NAT" \
+	wait_for 100 sh -c "nat_state() { printf '%s\n' '{\"execute\":\"nat-show\"}' |
+	       timeout 5 socat -t3 - UNIX-CONNECT:$sock | sed -n 2p; }
+	       nat_state | $python -c 'import json,sys; r=json.load(sys.stdin)[\"return\"]
+assert r[\"running\"] and r[\"crashes\"] == 1 and r[\"pid\"] != $nat_pid'"
+check "the daemon is alive" kill -0 "$daemon_pid"
+check "the guest's DNS works again after the restart" \
+	wait_for 100 sh -c "ip netns exec $GUEST timeout 3 busybox nslookup www.vswitch.test 10.0.2.3 |
+	       grep -q 192.0.2.80"
+# One that hangs is found out by a request it does not answer.
+nat_pid=$(json_get '{"execute":"nat-show"}' 'r["pid"]')
+check "kill -STOP the NAT helper (as a hang would)" kill -STOP "$nat_pid"
+check "a NAT request while it hangs fails within its bound; the daemon answers" \
+	sh -c "printf '%s\n' '{\"execute\":\"nat-connections\"}' | timeout 10 socat -t8 - UNIX-CONNECT:$sock |
+	       sed -n 2p | grep -q '\"error\"'"
+check "the hung NAT is replaced" \
+	wait_for 100 sh -c "printf '%s\n' '{\"execute\":\"nat-show\"}' |
+	       timeout 5 socat -t3 - UNIX-CONNECT:$sock | sed -n 2p |
+	       $python -c 'import json,sys; r=json.load(sys.stdin)[\"return\"]
+assert r[\"running\"] and r[\"pid\"] != $nat_pid'"
+check "the guest's DNS works again" \
+	wait_for 100 sh -c "ip netns exec $GUEST timeout 3 busybox nslookup www.vswitch.test 10.0.2.3 |
+	       grep -q 192.0.2.80"
+
 # A second guest: VM-to-VM through the switch, then moved to VLAN 5,
 # where the NAT (an untagged port) no longer answers.
 bg "$GUEST2" "$vswtap" --socket "$sock" --switch Default --port guest2 --tap tap0 \
@@ -498,6 +571,48 @@ check "VLAN 5: no DHCP offer (only untagged ports reach the NAT)" \
 	       busybox udhcpc -i tap0 -f -q -n -t 2 -T 1 -s $tmp/udhcpc.sh"
 check "VLAN 5: the untagged guest is out of reach" \
 	sh -c "! ip netns exec $GUEST2 timeout 10 busybox ping -c 1 -W 2 10.0.2.15"
+
+# ---------------------------------------------------------------------
+# As root: the host's loopback is the administrator's to open
+# ---------------------------------------------------------------------
+
+stop_daemon
+rootdir=$tmp/root
+mkdir -p "$rootdir"
+rsock=$rootdir/vswitchd.sock
+ip netns exec "$HOST" "$vswitchd" --socket "$rsock" --state-dir "$rootdir/state" \
+	>>"$tmp/vswitchd-root.log" 2>&1 &
+root_pid=$!
+pids+=("$root_pid")
+rcall() {
+	printf '%s\n' "$1" | timeout 10 socat -t5 - "UNIX-CONNECT:$rsock" | sed -n 2p
+}
+check "vswitchd as root starts" wait_for 50 socat -u OPEN:/dev/null "UNIX-CONNECT:$rsock"
+check "as root, host-loopback is off by default" \
+	sh -c "sleep 1; printf '%s\n' '{\"execute\":\"nat-show\"}' | timeout 10 socat -t5 - UNIX-CONNECT:$rsock |
+	       sed -n 2p | grep -q '\"host-loopback\":false'"
+bg "$GUEST2" "$vswtap" --socket "$rsock" --switch Default --port guest3 --tap tap1 \
+	--mac 52:54:00:00:00:03 --ready-file "$tmp/guest3.ready"
+wait_for 50 test -e "$tmp/guest3.ready"
+ip -n "$GUEST2" link set tap0 down 2>/dev/null
+ip -n "$GUEST2" link set tap1 address 52:54:00:00:00:03 up
+check "root NAT: DHCP" \
+	sh -c "ip netns exec $GUEST2 env LEASE_FILE=$tmp/lease4 timeout 20 \
+	       busybox udhcpc -i tap1 -f -q -n -t 5 -T 2 -s $tmp/udhcpc.sh"
+check "root NAT: an address of the host (192.0.2.1) is reachable" \
+	sh -c "echo hello-root | ip netns exec $GUEST2 timeout 10 socat -t3 - TCP4:192.0.2.1:7002 |
+	       grep -qx hello-root"
+check "root NAT: the host's loopback through 10.0.2.2 is not" \
+	sh -c "! echo x | ip netns exec $GUEST2 timeout 10 socat -t3 - TCP4:10.0.2.2:7001 | grep -q x"
+check "nat-set host-loopback true (an administrator opens it)" \
+	sh -c "rcall() { printf '%s\n' \"\$1\" | timeout 10 socat -t5 - UNIX-CONNECT:$rsock | sed -n 2p; }
+	       rcall '{\"execute\":\"nat-set\",\"arguments\":{\"key\":\"host-loopback\",\"value\":\"true\"}}' |
+	       grep -q '^{\"return\"'"
+check "root NAT: the host's loopback is reachable now" \
+	wait_for 100 sh -c "echo hello-lo | ip netns exec $GUEST2 timeout 3 socat -t2 - TCP4:10.0.2.2:7001 |
+	       grep -qx hello-lo"
+check "the setting is saved" grep -qx 'host-loopback=true' "$rootdir/state/vswitchd.conf"
+stop_pid "$root_pid"
 
 # ---------------------------------------------------------------------
 # A bad [nat] group stops the daemon and leaves the file alone

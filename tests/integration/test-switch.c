@@ -26,12 +26,21 @@ static void add_switch(struct daemon *d, const char *name)
 	g_autoptr(JsonNode) r = ctl_ok(d, "switch-add", args);
 }
 
+/* The MAC each test port sends from: "a" MAC_A, "b" MAC_B, "c" MAC_C, else MAC_D. */
+static const uint8_t *mac_of(const char *port)
+{
+	return !strcmp(port, "a") ? MAC_A : !strcmp(port, "b") ? MAC_B :
+	       !strcmp(port, "c") ? MAC_C : MAC_D;
+}
+
+/* A peer on @sw that declares its port's MAC (MAC address spoofing is off). */
 static void start(struct peer *p, struct daemon *d, const char *sw,
 		  const char *port, int vlan)
 {
+	const struct peer_opts o = { .mac = mac_of(port) };
 	g_autofree char *error = NULL;
 
-	if (!peer_start(p, d, sw, port, vlan, &error))
+	if (!peer_start_opts(p, d, sw, port, vlan, &o, &error))
 		g_error("peer %s on %s: %s", port, sw, error);
 }
 
@@ -449,6 +458,21 @@ static void test_bad_mac_flood(void)
 	expect_frame(&a, hello_c);
 
 	flood = frame_hex(MAC_D, zero, 0x88b5, "flood");
+	/* MAC address spoofing off (the default): none of it is even learnt. */
+	r = peer_cmd(&a, "sendn 20000 %s", flood);
+	g_assert_cmpstr(r, ==, "ok 20000");
+	wait_counter(&d, "lab", "a", "drops.mac-spoofing", 20000);
+	mt = ctl_ok(&d, "mac-table", "{\"switch\":\"lab\"}");
+	g_assert_cmpint(json_object_get_int_member(json_node_get_object(mt), "evicted"), ==, 0);
+	g_clear_pointer(&mt, json_node_unref);
+	g_free(r);
+	/* Spoofing allowed by an administrator: learnt, and fair eviction holds. */
+	r = peer_cmd(&a, "mac 52:54:00:00:00:0a");
+	g_free(r);
+	{
+		g_autoptr(JsonNode) ok = ctl_ok(&d, "port-set",
+			"{\"switch\":\"lab\",\"port\":\"a\",\"mac-spoofing\":true}");
+	}
 	r = peer_cmd(&a, "sendn 20000 %s", flood);
 	g_assert_cmpstr(r, ==, "ok 20000");
 	cnt = peer_cmd(&b, "count %d", 1000);	/* drain what was flooded */

@@ -224,6 +224,158 @@ static void test_stale_entry_after_vlan_change(void)
 	sw_free(s);
 }
 
+/* MAC address spoofing off: a port sends only from its MACs, and learns nothing else. */
+static void test_mac_lock(void)
+{
+	const int vlans[] = { 0, 0, 0 };
+	struct sw *s = sw_new(vlans, 3);
+	uint8_t a[6], b[6], victim[6];
+
+	mac(a, 0xa);
+	mac(b, 0xb);
+	mac(victim, 0xc);
+	s->port[0].flags = VSW_FWD_F_MAC_LOCK;
+	s->port[0].nmacs = 1;
+	memcpy(s->port[0].macs[0].mac, a, 6);
+	s->port[0].macs[0].len = 6;
+	decide(s, 0, BCAST, a, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_NONE);
+	/* The victim (port 2) is learnt; port 0 sending from its MAC steals nothing. */
+	decide(s, 2, BCAST, victim, -1, 60);
+	decide(s, 0, BCAST, victim, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_MAC_SPOOF);
+	decide(s, 1, victim, b, -1, 60);
+	g_assert_cmpint(s->res.n, ==, 1);
+	g_assert_cmpint(s->res.out[0], ==, 2);
+	/* A locked port without any MAC yet sends nothing. */
+	s->port[0].nmacs = 0;
+	decide(s, 0, BCAST, a, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_MAC_SPOOF);
+	/* Spoofing allowed: any unicast source is learnt, as before. */
+	s->port[0].flags = 0;
+	decide(s, 0, BCAST, victim, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_NONE);
+	decide(s, 1, victim, b, -1, 60);
+	g_assert_cmpint(s->res.out[0], ==, 0);
+	sw_free(s);
+}
+
+/* The NAT's addresses belong to its port whatever the others' guards say. */
+static void test_reserved_macs(void)
+{
+	const int vlans[] = { 0, 0, 0 };
+	struct sw *s = sw_new(vlans, 3);
+	const uint8_t gateway[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+	const uint8_t gateway6[6] = { 0x52, 0x56, 0x00, 0x00, 0x00, 0x02 };
+	uint8_t a[6];
+
+	mac(a, 0xa);
+	s->view.nreserved = 2;
+	memcpy(s->view.reserved[0].mac, gateway, 2);
+	s->view.reserved[0].len = 2;
+	memcpy(s->view.reserved[1].mac, gateway6, 2);
+	s->view.reserved[1].len = 2;
+	s->port[2].flags = VSW_FWD_F_MAC_LOCK | VSW_FWD_F_RESERVED;
+	s->port[2].nmacs = 2;
+	memcpy(s->port[2].macs, s->view.reserved, sizeof(s->view.reserved[0]) * 2);
+	decide(s, 2, BCAST, gateway, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_NONE);
+	/* Port 0 may spoof (flags 0), but not the gateway, in either family. */
+	decide(s, 0, BCAST, gateway, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_MAC_SPOOF);
+	decide(s, 0, BCAST, gateway6, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_MAC_SPOOF);
+	decide(s, 1, gateway, a, -1, 60);
+	g_assert_cmpint(s->res.n, ==, 1);
+	g_assert_cmpint(s->res.out[0], ==, 2);	/* still the NAT's */
+	/* And the NAT's port sends from nothing else. */
+	decide(s, 2, BCAST, a, -1, 60);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_MAC_SPOOF);
+	sw_free(s);
+}
+
+/* An Ethernet + IPv4/IPv6 + UDP/ICMP header, for the guards. */
+static uint32_t l4_frame(uint8_t *f, bool v6, uint8_t proto, uint16_t sport, uint16_t dport,
+			 uint8_t icmp_type, uint16_t frag)
+{
+	uint8_t a[6];
+	uint32_t l4;
+
+	mac(a, 0xa);
+	memset(f, 0, 128);
+	hdr(f, BCAST, a, -1, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		f[14] = 0x60;
+		f[20] = proto;
+		l4 = 14 + 40;
+	} else {
+		f[14] = 0x45;
+		f[20] = (uint8_t)(frag >> 8);
+		f[21] = (uint8_t)frag;
+		f[23] = proto;
+		l4 = 14 + 20;
+	}
+	if (proto == 17) {
+		f[l4] = (uint8_t)(sport >> 8);
+		f[l4 + 1] = (uint8_t)sport;
+		f[l4 + 2] = (uint8_t)(dport >> 8);
+		f[l4 + 3] = (uint8_t)dport;
+	} else {
+		f[l4] = icmp_type;
+	}
+	return l4 + 8;
+}
+
+static void test_dhcp_guard(void)
+{
+	struct vsw_fwd_port p = { .flags = VSW_FWD_F_DHCP_GUARD };
+	uint8_t f[128];
+	uint32_t len;
+
+	len = l4_frame(f, false, 17, 67, 68, 0, 0);		/* DHCPv4 offer/ack */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_DHCP_GUARD);
+	len = l4_frame(f, false, 17, 1234, 68, 0, 0);		/* to a client, any port */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_DHCP_GUARD);
+	len = l4_frame(f, false, 17, 68, 67, 0, 0);		/* a client's request */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_NONE);
+	len = l4_frame(f, true, 17, 547, 546, 0, 0);		/* DHCPv6 advertise/reply */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_DHCP_GUARD);
+	len = l4_frame(f, true, 17, 546, 547, 0, 0);		/* a solicit */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_NONE);
+	len = l4_frame(f, false, 17, 67, 68, 0, 0x0010);	/* a later fragment: no UDP header */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_NONE);
+	p.flags = 0;
+	len = l4_frame(f, false, 17, 67, 68, 0, 0);
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_NONE);
+}
+
+static void test_router_guard(void)
+{
+	struct vsw_fwd_port p = { .flags = VSW_FWD_F_ROUTER_GUARD };
+	uint8_t f[128];
+	uint32_t len;
+
+	len = l4_frame(f, true, 58, 0, 0, 134, 0);		/* router advertisement */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_ROUTER_GUARD);
+	len = l4_frame(f, true, 58, 0, 0, 137, 0);		/* redirect */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_ROUTER_GUARD);
+	len = l4_frame(f, true, 58, 0, 0, 133, 0);		/* router solicitation */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_NONE);
+	len = l4_frame(f, false, 1, 0, 0, 5, 0);		/* ICMPv4 redirect */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_ROUTER_GUARD);
+	len = l4_frame(f, false, 1, 0, 0, 8, 0);		/* echo request */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, len, len, 14), ==, VSW_DROP_NONE);
+	/* An RA behind a hop-by-hop header is still an RA. */
+	len = l4_frame(f, true, 0, 0, 0, 0, 0);
+	f[54] = 58;		/* HBH: next header ICMPv6, length 0 (8 bytes) */
+	f[55] = 0;
+	f[62] = 134;
+	g_assert_cmpint(vsw_fwd_guard(&p, f, 70, 70, 14), ==, VSW_DROP_ROUTER_GUARD);
+	/* A chain that leaves the bytes the guard sees is dropped, not passed. */
+	f[55] = 40;		/* HBH of 328 bytes */
+	g_assert_cmpint(vsw_fwd_guard(&p, f, 70, 400, 14), ==, VSW_DROP_ROUTER_GUARD);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -232,5 +384,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/fwd/drops", test_drops);
 	g_test_add_func("/fwd/trunk", test_trunk);
 	g_test_add_func("/fwd/stale-entry-after-vlan-change", test_stale_entry_after_vlan_change);
+	g_test_add_func("/fwd/guard/mac-lock", test_mac_lock);
+	g_test_add_func("/fwd/guard/reserved-macs", test_reserved_macs);
+	g_test_add_func("/fwd/guard/dhcp", test_dhcp_guard);
+	g_test_add_func("/fwd/guard/router", test_router_guard);
 	return g_test_run();
 }

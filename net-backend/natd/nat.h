@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nat.h - the NAT helper's core: guest frames in, checked and reassembled,
+ * to libslirp; libslirp's frames out through a callback.
+ *
+ * Copyright (C) 2026 The vswitch authors
+ *
+ * vswitch-natd (main.c) runs this in its own sandboxed process and moves
+ * the frames between it and the switch's ring; the fuzzer of the Default
+ * switch's path links it directly.  Nothing here touches a ring, a socket
+ * of the daemon or a file.
+ *
+ * What reaches libslirp (docs/default-switch.md, "What the NAT accepts"):
+ *   - frames for libslirp's own addresses (52:55:... and 52:56:...) or
+ *     broadcast/multicast, of ethertype ARP, IPv4 or IPv6; everything else
+ *     is ignored (counted);
+ *   - whole ARP (Ethernet/IPv4), IPv4 and IPv6 headers whose lengths fit
+ *     the frame; anything else is malformed (counted);
+ *   - never an IPv4 fragment: fragments are reassembled here first
+ *     (reass.h), and libslirp gets whole datagrams.  Debian 12's libslirp
+ *     4.7.0 crashes on a last fragment without an earlier one (the
+ *     trust issue this closes); with its reassembly never used, no
+ *     fragment bug of libslirp is reachable.
+ */
+#ifndef VSWITCH_NATD_NAT_H
+#define VSWITCH_NATD_NAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <glib.h>
+#include <slirp/libslirp.h>
+
+#include "reass.h"
+
+#define NATD_REASS_DATAGRAMS	64
+#define NATD_REASS_TIMEOUT_MS	30000	/* Linux's ipfrag_time */
+
+/**
+ * struct natd_stats - what happened at the NAT's boundary.
+ * @to_nat:           frames handed to libslirp (a reassembled datagram is one)
+ * @to_nat_malformed: frames dropped before libslirp: truncated or
+ *                    inconsistent ARP/IPv4/IPv6 headers, bad fragments
+ * @to_nat_ignored:   frames not meant for the NAT (unicast to another MAC,
+ *                    another ethertype)
+ * @from_nat:         frames libslirp sent into the switch
+ * @from_nat_ring_full: frames libslirp sent that found the ring full
+ * @from_nat_bad_size: frames libslirp sent that no ring record can carry
+ * @guest_errors:     guest misbehaviour libslirp reported
+ * @reass:            the reassembler's counters
+ */
+struct natd_stats {
+	uint64_t to_nat;
+	uint64_t to_nat_malformed;
+	uint64_t to_nat_ignored;
+	uint64_t from_nat;
+	uint64_t from_nat_ring_full;
+	uint64_t from_nat_bad_size;
+	uint64_t guest_errors;
+	struct vsw_reass_stats reass;
+};
+
+/**
+ * struct natd_ops - what the embedder provides.
+ * @send:    a frame libslirp sends (valid for the call only); Return: 0,
+ *           -ENOBUFS (ring full) or -EMSGSIZE (no record can carry it):
+ *           dropped, and counted here
+ * @lease:   libslirp answered a DHCP request (its leases may have changed)
+ * @log:     a message for a person, rate limited by the core
+ */
+struct natd_ops {
+	int (*send)(void *opaque, const uint8_t *frame, size_t len);
+	void (*lease)(void *opaque);
+	void (*log)(void *opaque, const char *msg);
+};
+
+struct natd;
+
+/**
+ * natd_new() - start libslirp with @cfg (its version field is set here).
+ * Return: the NAT, or NULL if libslirp refused @cfg.
+ */
+struct natd *natd_new(const SlirpConfig *cfg, const struct natd_ops *ops, void *opaque);
+void natd_free(struct natd *n);
+/** natd_slirp() - libslirp itself, for the embedder's poll loop. */
+Slirp *natd_slirp(struct natd *n);
+
+/** natd_input() - one frame from the switch (Ethernet header first). */
+void natd_input(struct natd *n, const uint8_t *frame, uint32_t len);
+/** natd_tick() - drop fragments older than the reassembly timeout. */
+void natd_tick(struct natd *n);
+
+/** natd_fwd_add() - listen on the host for a guest; Return: 0 or -errno. */
+int natd_fwd_add(struct natd *n, bool udp, struct in_addr host, uint16_t host_port,
+		 struct in_addr guest, uint16_t guest_port);
+/** natd_fwd_remove() - Return: 0, or -ENOENT. */
+int natd_fwd_remove(struct natd *n, bool udp, struct in_addr host, uint16_t host_port);
+
+/** natd_leases_save() - libslirp's DHCP lease table as it serializes it. */
+GBytes *natd_leases_save(struct natd *n);
+/**
+ * natd_leases_load() - restore a table from natd_leases_save() of the same
+ * libslirp state @version; anything else is refused before libslirp sees
+ * it.  Return: 0 or -EINVAL.
+ */
+int natd_leases_load(struct natd *n, int version, GBytes *b);
+
+void natd_get_stats(struct natd *n, struct natd_stats *st);
+/** natd_connections() - libslirp's table of connections (g_free() it). */
+char *natd_connections(struct natd *n);
+
+#endif /* VSWITCH_NATD_NAT_H */
