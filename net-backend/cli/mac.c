@@ -71,7 +71,7 @@ static int mac_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *
 	"ports, evicted and aged out since the switch was created.\n"
 
 static const struct ctl_cmd mac_cmds[] = {
-	{ "list", "SWITCH", "show a switch's MAC table (alias: fdb show)",
+	{ "list", "SWITCH", "show a switch's MAC table (fdb show)",
 	  mac_list, MAC_LIST_DETAILS },
 	{ "show", "SWITCH", "alias of 'mac list'", mac_list, MAC_LIST_DETAILS, true },
 	{ NULL }

@@ -35,11 +35,86 @@ static char *cmd_synopsis(const struct ctl_group *g, const struct ctl_cmd *c)
 			 c->name && c->args ? c->args : NULL, NULL);
 }
 
+/*
+ * The words of a synopsis, an option group in brackets ("[--vlan N]",
+ * "[--mac MAC]...") as one word.
+ */
+static GPtrArray *synopsis_words(const char *syn)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	const char *p = syn;
+
+	while (*p) {
+		const char *end = p;
+
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		if (*p == '[' && strchr(p, ']'))
+			end = strchr(p, ']') + 1;
+		while (*end && *end != ' ')
+			end++;
+		g_ptr_array_add(w, g_strndup(p, (gsize)(end - p)));
+		p = end;
+	}
+	return w;
+}
+
+/*
+ * The synopsis for the table of commands: a long one has its option groups
+ * folded into one "[OPTIONS]"; the command's own --help gives them all.
+ */
+#define TABLE_SYNOPSIS_MAX	40
+
+static char *cmd_table_synopsis(const struct ctl_group *g, const struct ctl_cmd *c)
+{
+	char *syn = cmd_synopsis(g, c);
+	g_autoptr(GPtrArray) words = NULL;
+	GString *s;
+	bool folded = false;
+
+	if (strlen(syn) <= TABLE_SYNOPSIS_MAX)
+		return syn;
+	words = synopsis_words(syn);
+	g_free(syn);
+	s = g_string_new(NULL);
+	for (unsigned i = 0; i < words->len; i++) {
+		const char *w = words->pdata[i];
+
+		if (w[0] == '[' && w[1] == '-') {
+			if (folded)
+				continue;
+			folded = true;
+			w = "[OPTIONS]";
+		}
+		g_string_append_printf(s, "%s%s", s->len ? " " : "", w);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* "Usage: ...", wrapped before 80 columns, a bracketed group never split. */
 static void print_cmd_usage(FILE *f, const struct ctl_group *g, const struct ctl_cmd *c)
 {
 	g_autofree char *syn = cmd_synopsis(g, c);
+	g_autoptr(GPtrArray) words = synopsis_words(syn);
+	size_t col;
 
-	fprintf(f, "Usage: vswitchctl [OPTIONS] %s\n", syn);
+	col = (size_t)fprintf(f, "Usage: vswitchctl [OPTIONS]");
+	for (unsigned i = 0; i < words->len; i++) {
+		const char *w = words->pdata[i];
+
+		if (col + 1 + strlen(w) > 79 && col > 8) {
+			fputs("\n       ", f);
+			col = 7;
+		} else {
+			fputc(' ', f);
+			col++;
+		}
+		fputs(w, f);
+		col += strlen(w);
+	}
+	fputc('\n', f);
 }
 
 static void print_cmd_help(const struct ctl_group *g, const struct ctl_cmd *c)
@@ -61,7 +136,7 @@ static void print_cmd_table(const struct ctl_group *only)
 		if ((only && g != only) || (!only && g->alias))
 			continue;
 		for (const struct ctl_cmd *c = g->cmds; c->fn; c++) {
-			g_autofree char *syn = cmd_synopsis(g, c);
+			g_autofree char *syn = cmd_table_synopsis(g, c);
 
 			if (!c->alias)
 				width = MAX(width, strlen(syn));
@@ -73,7 +148,7 @@ static void print_cmd_table(const struct ctl_group *only)
 		if ((only && g != only) || (!only && g->alias))
 			continue;
 		for (const struct ctl_cmd *c = g->cmds; c->fn; c++) {
-			g_autofree char *syn = cmd_synopsis(g, c);
+			g_autofree char *syn = cmd_table_synopsis(g, c);
 
 			if (!c->alias)
 				printf("  %-*s  %s\n", (int)width, syn, c->help);
@@ -258,6 +333,35 @@ int ctl_parse_vlan(const char *s)
 	return v <= VSW_VLAN_MAX ? v : -1;
 }
 
+int ctl_parse_onoff(const char *s)
+{
+	static const char *const on[] = { "on", "true", "yes", "1" };
+	static const char *const off[] = { "off", "false", "no", "0" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(on); i++) {
+		if (!g_ascii_strcasecmp(s, on[i]))
+			return 1;
+		if (!g_ascii_strcasecmp(s, off[i]))
+			return 0;
+	}
+	return -1;
+}
+
+bool ctl_onoff_arg(const struct ctl_cmd *cmd, const char *opt, const char *s, JsonObject *a)
+{
+	int v;
+
+	if (!s)
+		return true;
+	v = ctl_parse_onoff(s);
+	if (v < 0) {
+		ctl_usage_error(cmd, "invalid value '%s' for --%s: on or off", s, opt);
+		return false;
+	}
+	json_object_set_boolean_member(a, opt, v);
+	return true;
+}
+
 /*
  * Take a global option at argv[*i] if it is one.  Return: 1 taken,
  * 0 not a global option, CTL_PARSE_USAGE after an error message.
@@ -363,6 +467,8 @@ int ctl_parse_args(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **
 					*o->flag = true;
 				if (o->value)
 					*o->value = val;
+				if (o->list)
+					g_ptr_array_add(o->list, (gpointer)val);
 				break;
 			}
 		}

@@ -5,6 +5,8 @@
  * Copyright (C) 2026 The vswitch authors
  *
  *   vswitchctl nat show
+ *   vswitchctl nat set KEY VALUE|--default
+ *   vswitchctl nat reset KEY
  *   vswitchctl nat forward list
  *   vswitchctl nat forward add tcp|udp [HOSTADDR:]HOSTPORT GUESTADDR:GUESTPORT
  *   vswitchctl nat forward remove tcp|udp [HOSTADDR:]HOSTPORT
@@ -37,6 +39,14 @@ static int nat_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *
 		g_string_append_printf(search, "%s%s", i ? " " : "",
 				       json_array_get_string_element(arr, i));
 	ctl_field("switch", "%s (port %s)", ctl_get_str(o, "switch"), ctl_get_str(o, "port"));
+	if (json_object_get_boolean_member_with_default(o, "running", FALSE))
+		ctl_field("state", "running, pid %" G_GINT64_FORMAT, ctl_get_int(o, "pid"));
+	else if (ctl_get_int(o, "pid"))
+		ctl_field("state", "starting, pid %" G_GINT64_FORMAT, ctl_get_int(o, "pid"));
+	else
+		ctl_field("state", "not running (vswitchd starts it again by itself)");
+	ctl_field("restarts", "%" G_GINT64_FORMAT " (crashes %" G_GINT64_FORMAT ")",
+		  ctl_get_int(o, "restarts"), ctl_get_int(o, "crashes"));
 	ctl_field("subnet", "%s", ctl_get_str(o, "subnet"));
 	ctl_field("gateway", "%s", ctl_get_str(o, "gateway"));
 	ctl_field("dns", "%s", ctl_get_str(o, "dns"));
@@ -51,9 +61,11 @@ static int nat_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *
 	ctl_field("dns-search", "%s", search->len ? search->str : "-");
 	ctl_field("domain", "%s", *ctl_get_str(o, "domain") ? ctl_get_str(o, "domain") : "-");
 	ctl_field("mtu", "%" G_GINT64_FORMAT, ctl_get_int(o, "mtu"));
-	ctl_field("loopback", "%s",
-		  json_object_get_boolean_member_with_default(o, "host-loopback", FALSE) ?
-		  "yes (the gateway address reaches the host's 127.0.0.1)" : "no");
+	if (json_object_get_boolean_member_with_default(o, "host-loopback", FALSE))
+		ctl_field("host-loopback", "on (%s reaches the host's 127.0.0.1)",
+			  ctl_get_str(o, "gateway"));
+	else
+		ctl_field("host-loopback", "off");
 	ctl_field("forwards", "%" G_GINT64_FORMAT, ctl_get_int(o, "forwards"));
 	cn = json_object_get_member(o, "counters");
 	if (cn && JSON_NODE_HOLDS_OBJECT(cn))
@@ -69,6 +81,80 @@ static int nat_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *
 	g_string_free(search, TRUE);
 	json_node_unref(ret);
 	return CTL_EXIT_OK;
+}
+
+/* The [nat] settings 'nat set' knows, for its help and its checks. */
+static const char *const nat_keys[] = {
+	"subnet", "gateway", "dns", "dhcp-start", "ipv6", "ipv6-prefix",
+	"dns-search", "domain", "mtu", "host-loopback", NULL
+};
+
+/* nat-set {key, value}; @value NULL resets the key to its default. */
+static int nat_set_call(struct ctl *ctl, const struct ctl_cmd *cmd, const char *key,
+			const char *value)
+{
+	g_autofree char *v = NULL;
+	JsonObject *a;
+
+	if (!g_strv_contains(nat_keys, key))
+		return ctl_usage_error(cmd, "unknown NAT setting '%s' (known: subnet, gateway, "
+				       "dns, dhcp-start, ipv6, ipv6-prefix, dns-search, domain, "
+				       "mtu, host-loopback)", key);
+	if (value && (!strcmp(key, "ipv6") || !strcmp(key, "host-loopback"))) {
+		int on = ctl_parse_onoff(value);
+
+		if (on < 0)
+			return ctl_usage_error(cmd, "invalid value '%s' for %s: on or off",
+					       value, key);
+		v = g_strdup(on ? "true" : "false");
+	} else if (value && !strcmp(key, "dns-search")) {
+		/* Commas or spaces, as a person writes a list; ';' for the state file. */
+		g_auto(GStrv) names = g_strsplit_set(value, ",; ", -1);
+		GString *l = g_string_new(NULL);
+
+		for (char **n = names; *n; n++)
+			if (**n)
+				g_string_append_printf(l, "%s%s", l->len ? ";" : "", *n);
+		v = g_string_free(l, FALSE);
+	} else if (value) {
+		v = g_strdup(value);
+	}
+	a = json_object_new();
+	json_object_set_string_member(a, "key", key);
+	if (v)
+		json_object_set_string_member(a, "value", v);
+	else
+		json_object_set_null_member(a, "value");
+	return ctl_print_result(ctl, ctl_call(ctl, "nat-set", a, NULL));
+}
+
+static int nat_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	bool reset = false;
+	const struct ctl_opt opts[] = {
+		{ "default", NULL, &reset, NULL },
+		{ NULL }
+	};
+	char *pos[2];
+	int n = ctl_parse_args(ctl, cmd, argc, argv, opts, pos, 1, 2);
+
+	if (n < 0)
+		return CTL_PARSE_EXIT(n);
+	if (reset && n == 2)
+		return ctl_usage_error(cmd, "give a VALUE or --default, not both");
+	if (!reset && n == 1)
+		return ctl_usage_error(cmd, "missing VALUE (or --default)");
+	return nat_set_call(ctl, cmd, pos[0], reset ? NULL : pos[1]);
+}
+
+static int nat_reset(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	char *pos[1];
+	int n = ctl_parse_args(ctl, cmd, argc, argv, NULL, pos, 1, 1);
+
+	if (n < 0)
+		return CTL_PARSE_EXIT(n);
+	return nat_set_call(ctl, cmd, pos[0], NULL);
 }
 
 static int nat_connections(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
@@ -218,18 +304,43 @@ static int nat_forward(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, cha
 }
 
 static const struct ctl_cmd nat_cmds[] = {
-	{ "show", NULL, "show the Default switch's NAT: addresses, counters", nat_show,
-	  "Settings come from the [nat] group of vswitchd's state file and apply at\n"
-	  "start-up; see docs/default-switch.md.  Counters: to-nat frames went from\n"
-	  "the switch to the NAT, from-nat the other way; -malformed and -ignored\n"
-	  "frames never reached the NAT, -ring-full frames were dropped.\n" },
-	{ "forward", "add|remove|list ...", "manage port forwards from the host to guests",
+	{ "show", NULL, "show the Default switch's NAT", nat_show,
+	  "The NAT runs in a sandboxed helper process (state: its pid); restarts\n"
+	  "counts the times vswitchd started it again after it died, crashes the\n"
+	  "times it died unexpectedly.  Settings: 'nat set', docs/default-switch.md.\n"
+	  "Counters: to-nat frames went from the switch to the NAT, from-nat the\n"
+	  "other way; -malformed and -ignored frames never reached the NAT,\n"
+	  "-ring-full frames were dropped; fragments, reassembled and\n"
+	  "fragments-dropped count IP fragments the NAT received, the datagrams it\n"
+	  "rebuilt from them and the fragments it gave up on.\n" },
+	{ "set", "KEY VALUE|--default", "change a NAT setting", nat_set,
+	  "KEY is one of:\n"
+	  "  subnet NET/LEN          the IPv4 subnet (default 10.0.2.0/24, prefix 8-27);\n"
+	  "                          gateway (.2), dns (.3) and dhcp-start (.15)\n"
+	  "                          follow it unless set themselves\n"
+	  "  gateway ADDR            the NAT's address: the host, for guests\n"
+	  "  dns ADDR                the DNS forwarder's address\n"
+	  "  dhcp-start ADDR         the first of the 16 addresses DHCP gives\n"
+	  "  ipv6 on|off             IPv6: router advertisements, DNS (default on)\n"
+	  "  ipv6-prefix PREFIX/64   the IPv6 prefix (default fec0::/64)\n"
+	  "  dns-search DOMAIN,...   DHCP's domain search list\n"
+	  "  domain DOMAIN           DHCP's domain name\n"
+	  "  mtu N                   the NAT's MTU, 1280-65521 (default 1500)\n"
+	  "  host-loopback on|off    guests reach the host's 127.0.0.1 at the gateway\n"
+	  "                          address (default off when vswitchd runs as root)\n"
+	  "--default (or 'nat reset KEY') forgets the setting: its default applies.\n"
+	  "The setting is checked and saved; if it changes what the NAT does, the\n"
+	  "NAT restarts with it: its connections are lost, the guests' DHCP leases\n"
+	  "kept unless the subnet or dhcp-start changed.  It persists.\n" },
+	{ "reset", "KEY", "reset a NAT setting to its default", nat_reset,
+	  "The same as 'nat set KEY --default'.\n" },
+	{ "forward", "add|remove|list ...", "manage port forwards to guests",
 	  nat_forward,
 	  "  nat forward add tcp|udp [HOSTADDR:]HOSTPORT GUESTADDR:GUESTPORT\n"
 	  "  nat forward remove tcp|udp [HOSTADDR:]HOSTPORT\n"
 	  "  nat forward list\n"
 	  "A forward listens on 127.0.0.1 unless HOSTADDR is given, and persists.\n" },
-	{ "connections", NULL, "show the NAT's connections (libslirp's table)", nat_connections },
+	{ "connections", NULL, "show the NAT's connections", nat_connections },
 	{ NULL }
 };
 

@@ -75,7 +75,7 @@ void ctl_field(const char *key, const char *fmt, ...)
 	g_autofree char *label = g_strconcat(key, ":", NULL);
 	va_list ap;
 
-	printf("%-13s ", label);
+	printf("%-14s ", label);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);

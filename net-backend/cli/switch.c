@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * switch.c - vswitchctl switch: list, add, remove, rename, show.
+ * switch.c - vswitchctl switch: list, add, remove, rename, show, and set
+ * (who may attach ports, which VLANs they may ask for).
  *
  * Copyright (C) 2026 The vswitch authors
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "vswitch/vswitch.h"
 #include "vswitchctl.h"
 
 /* {"name": NAME}, the argument most commands here take. */
@@ -85,6 +88,40 @@ static int switch_rename(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, c
 	return ctl_print_result(ctl, ctl_call(ctl, "switch-rename", a, NULL));
 }
 
+/* "nobody, 1001" for a uid or gid list, names where they resolve. */
+static void append_ids(GString *s, JsonArray *ids, bool groups)
+{
+	for (unsigned i = 0; i < json_array_get_length(ids); i++) {
+		int64_t id = json_array_get_int_element(ids, i);
+		g_autofree char *name = groups ? ctl_group_str(id) : ctl_user_str(id);
+
+		g_string_append_printf(s, "%s%s", i ? ", " : "", name);
+	}
+}
+
+/* Who may attach ports to switch @sw (a switch object), for a person. */
+static char *access_str(JsonObject *sw)
+{
+	JsonArray *users = ctl_get_array(sw, "allow-users");
+	JsonArray *groups = ctl_get_array(sw, "allow-groups");
+	GString *s;
+
+	if (json_object_get_boolean_member_with_default(sw, "access-default", TRUE))
+		return g_strdup("default (members of vswitchd's --socket-group)");
+	if (!json_array_get_length(users) && !json_array_get_length(groups))
+		return g_strdup("administrators only");
+	s = g_string_new(NULL);
+	if (json_array_get_length(users)) {
+		g_string_append(s, "users ");
+		append_ids(s, users, false);
+	}
+	if (json_array_get_length(groups)) {
+		g_string_append(s, s->len ? "; groups " : "groups ");
+		append_ids(s, groups, true);
+	}
+	return g_string_free(s, FALSE);
+}
+
 static int switch_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	JsonObject *sw;
@@ -105,12 +142,135 @@ static int switch_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, cha
 	ctl_field("ports", "%u", json_array_get_length(ports));
 	ctl_field("mac table", "%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " entries",
 		  ctl_get_int(sw, "mac-entries"), ctl_get_int(sw, "mac-capacity"));
+	{
+		g_autofree char *access = access_str(sw);
+		const char *vlans = ctl_get_str(sw, "client-vlans");
+
+		ctl_field("access", "%s", access);
+		ctl_field("client-vlans", "%s", !strcmp(vlans, "none") ? "none (untagged only)" :
+			  *vlans ? vlans : "-");
+	}
 	if (json_array_get_length(ports)) {
 		putchar('\n');
 		ctl_port_table(ports, false);
 	}
 	json_node_unref(ret);
 	return CTL_EXIT_OK;
+}
+
+/*
+ * "alice,1001" (users or groups, names or numbers) into a JSON array of
+ * numbers, without repeats; "none" is the empty list.  Return: NULL after
+ * a usage error.
+ */
+static JsonArray *id_list_arg(const struct ctl_cmd *cmd, const char *opt, const char *s,
+			      bool groups)
+{
+	g_auto(GStrv) parts = NULL;
+	g_autoptr(GArray) seen = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	JsonArray *arr = json_array_new();
+
+	if (!g_ascii_strcasecmp(s, "none"))
+		return arr;
+	parts = g_strsplit(s, ",", -1);
+	for (char **p = parts; *p; p++) {
+		const char *w = g_strstrip(*p);
+		bool dup = false;
+		uint32_t id;
+
+		if (!(groups ? ctl_group_id(w, &id) : ctl_user_id(w, &id))) {
+			json_array_unref(arr);
+			ctl_usage_error(cmd, "--%s: no %s '%s' (give names or numbers separated "
+					"by commas, or 'none')", opt, groups ? "group" : "user", w);
+			return NULL;
+		}
+		for (unsigned i = 0; i < seen->len; i++)
+			dup |= g_array_index(seen, uint32_t, i) == id;
+		if (dup)
+			continue;
+		g_array_append_val(seen, id);
+		json_array_add_int_element(arr, id);
+	}
+	return arr;
+}
+
+/* One VLAN of a list: 1-4094, digits only. */
+static bool vlan_num(const char *s, int *v)
+{
+	*v = g_ascii_isdigit(s[0]) ? ctl_parse_vlan(s) : -1;
+	return *v > 0;
+}
+
+/* "10,20-29" (or with ';'): VLANs 1-4094, ranges low to high. */
+static bool vlan_list_valid(const char *s)
+{
+	g_auto(GStrv) parts = g_strsplit_set(s, ",;", -1);
+
+	for (char **p = parts; *p; p++) {
+		g_auto(GStrv) r = g_strsplit(*p, "-", 2);
+		int lo, hi;
+
+		if (!r[0] || !vlan_num(r[0], &lo))
+			return false;
+		hi = lo;
+		if (r[1] && (!vlan_num(r[1], &hi) || hi < lo))
+			return false;
+	}
+	return parts[0] != NULL;
+}
+
+static int switch_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	const char *users = NULL, *groups = NULL, *vlans = NULL;
+	bool access_default = false;
+	const struct ctl_opt opts[] = {
+		{ "allow-users", "U,...", NULL, &users },
+		{ "allow-groups", "G,...", NULL, &groups },
+		{ "access-default", NULL, &access_default, NULL },
+		{ "client-vlans", "VLANS", NULL, &vlans },
+		{ NULL }
+	};
+	JsonArray *arr;
+	JsonObject *a;
+	char *pos[1];
+	int n = ctl_parse_args(ctl, cmd, argc, argv, opts, pos, 1, 1);
+
+	if (n < 0)
+		return CTL_PARSE_EXIT(n);
+	if (!users && !groups && !access_default && !vlans)
+		return ctl_usage_error(cmd, "nothing to set: give --allow-users, --allow-groups, "
+				       "--access-default or --client-vlans");
+	if (access_default && (users || groups))
+		return ctl_usage_error(cmd, "--access-default and --allow-users/--allow-groups "
+				       "exclude each other");
+	if (vlans && g_ascii_strcasecmp(vlans, "none") && g_ascii_strcasecmp(vlans, "any") &&
+	    !vlan_list_valid(vlans))
+		return ctl_usage_error(cmd, "invalid --client-vlans '%s': none, any, or VLANs "
+				       "1-%d such as 10,20-29", vlans, VSW_VLAN_MAX);
+	a = name_arg(pos[0]);
+	if (users) {
+		arr = id_list_arg(cmd, "allow-users", users, false);
+		if (!arr)
+			goto usage;
+		json_object_set_array_member(a, "allow-users", arr);
+	}
+	if (groups) {
+		arr = id_list_arg(cmd, "allow-groups", groups, true);
+		if (!arr)
+			goto usage;
+		json_object_set_array_member(a, "allow-groups", arr);
+	}
+	if (access_default)
+		json_object_set_boolean_member(a, "access-default", TRUE);
+	if (vlans) {
+		g_autofree char *v = g_ascii_strdown(vlans, -1);
+
+		json_object_set_string_member(a, "client-vlans", v);
+	}
+	return ctl_print_result(ctl, ctl_call(ctl, "switch-set", a, NULL));
+usage:
+	json_object_unref(a);
+	return CTL_EXIT_USAGE;
 }
 
 static const struct ctl_cmd switch_cmds[] = {
@@ -123,7 +283,28 @@ static const struct ctl_cmd switch_cmds[] = {
 	  "The Default switch cannot be removed.\n" },
 	{ "rename", "NAME NEW-NAME", "rename a switch", switch_rename,
 	  "Ports stay attached; the VLANs set on them follow the switch.\n" },
-	{ "show", "NAME", "show a switch and its ports", switch_show },
+	{ "show", "NAME", "show a switch, its access and ports", switch_show },
+	{ "set", "NAME [--allow-users U,...] [--allow-groups G,...] [--access-default] "
+	  "[--client-vlans none|any|LIST]",
+	  "set who may attach ports, and VLANs",
+	  switch_set,
+	  "Administrators may always attach ports.  Port clients (other users on the\n"
+	  "socket: QEMU run by libvirt, say) may attach ports to a switch only if:\n"
+	  "  --allow-users U,...   they run as one of these users\n"
+	  "  --allow-groups G,...  or are members of one of these groups\n"
+	  "Users and groups are names or numbers, separated by commas; 'none' empties\n"
+	  "the list.  Each option replaces its own list and keeps the other one; both\n"
+	  "lists empty lets administrators only.\n"
+	  "  --access-default      forget both lists: members of vswitchd's\n"
+	  "                        --socket-group may attach ports (the default)\n"
+	  "\n"
+	  "  --client-vlans none|any|LIST\n"
+	  "      the VLANs a port client may ask for when it attaches a port that no\n"
+	  "      administrator provisioned: none (untagged only; the default when\n"
+	  "      vswitchd runs as root), any (the default without root), or a list\n"
+	  "      such as 10,20-29.  A provisioned port gets its own VLAN regardless.\n"
+	  "\n"
+	  "Settings persist; a port already attached keeps running.\n" },
 	{ NULL }
 };
 

@@ -49,7 +49,7 @@ static int version(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **
 }
 
 static const struct ctl_cmd version_cmds[] = {
-	{ NULL, NULL, "show the versions of vswitchctl and vswitchd", version,
+	{ NULL, NULL, "show the versions of client and daemon", version,
 	  "With --json: {\"client\": {\"version\", \"protocol\"}, \"daemon\": {...}}.\n" },
 	{ NULL }
 };

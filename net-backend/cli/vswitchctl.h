@@ -86,6 +86,7 @@ struct ctl_group {
 	X(mac) \
 	X(fdb) \
 	X(nat) \
+	X(whoami) \
 	X(version) \
 	X(raw)
 
@@ -101,13 +102,17 @@ CTL_GROUPS(CTL_DECLARE_GROUP)
  * @name:    long name without the dashes ("force")
  * @metavar: NULL for a flag, else the value's name in usage ("N")
  * @flag:    set to true when a flag is given
- * @value:   set to the value of an option with a @metavar
+ * @value:   set to the value of an option with a @metavar (the last one
+ *           given, if it is given more than once)
+ * @list:    if not NULL, every value of an option that may be repeated is
+ *           appended to it (const char *, pointing into argv)
  */
 struct ctl_opt {
 	const char *name;
 	const char *metavar;
 	bool *flag;
 	const char **value;
+	GPtrArray *list;
 };
 
 /**
@@ -146,6 +151,38 @@ int ctl_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
  * for 0.  Return: the VLAN, or -1 if @s is none of these.
  */
 int ctl_parse_vlan(const char *s);
+
+/**
+ * ctl_parse_onoff() - read an on/off argument: "on", "true", "yes", "1"
+ * or "off", "false", "no", "0", in any case.  Return: 1, 0, or -1 if @s
+ * is none of these.
+ */
+int ctl_parse_onoff(const char *s);
+
+/**
+ * ctl_onoff_arg() - put the on/off value @s of option --@opt into @a as
+ * the boolean member @opt, if @s is not NULL.  Return: false after a
+ * usage error.
+ */
+bool ctl_onoff_arg(const struct ctl_cmd *cmd, const char *opt, const char *s, JsonObject *a);
+
+/* ------------------------------------------------------------------ */
+/* Users and groups (ids.c)                                            */
+
+/**
+ * ctl_user_id() / ctl_group_id() - a user or group given by name or by
+ * number (digits only: the number, whether or not it has a name).
+ * Return: false if @s is neither a known name nor a number below 2^32 - 1.
+ */
+bool ctl_user_id(const char *s, uint32_t *out);
+bool ctl_group_id(const char *s, uint32_t *out);
+
+/**
+ * ctl_user_str() / ctl_group_str() - a uid or gid as its name if it has
+ * one, else as the number.  Free with g_free().
+ */
+char *ctl_user_str(int64_t uid);
+char *ctl_group_str(int64_t gid);
 
 /* ------------------------------------------------------------------ */
 /* The daemon (client.c)                                               */
