@@ -27,7 +27,8 @@
 # (option ROMs built here, Debian's SeaBIOS and iPXE) without -L.
 #
 # Source: the upstream tarball inside Debian's qemu source package of
-# bookworm-backports (see DESIGN.md, "Pinned versions and sources").
+# bookworm-backports (see net-backend/docs/design.md, "Pinned versions and
+# sources").
 set -eu
 set -o pipefail
 
