@@ -509,7 +509,8 @@ static void do_stats(struct natd_proc *p, gint64 id)
 	add_counter(b, "fragments", st.reass.fragments);
 	add_counter(b, "reassembled", st.reass.reassembled);
 	add_counter(b, "fragments-dropped", st.reass.malformed + st.reass.overlaps +
-		    st.reass.evicted + st.reass.timed_out);
+		    st.reass.inconsistent + st.reass.evicted +
+		    st.reass.timed_out + st.reass.nomem);
 	json_builder_end_object(b);
 	reply_end(p, b);
 }
