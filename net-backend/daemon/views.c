@@ -6,8 +6,6 @@
  * Copyright (C) 2026 The vswitch authors
  */
 #include <arpa/inet.h>
-#include <grp.h>
-#include <pwd.h>
 #include <string.h>
 
 #include "control.h"
@@ -93,7 +91,7 @@ JsonNode *vswd_port_to_json(struct vswd_port *vp)
 	return json_builder_get_root(b);
 }
 
-static void add_ids(JsonBuilder *b, const char *name, const GArray *ids, bool users)
+static void add_ids(JsonBuilder *b, const char *name, const GArray *ids)
 {
 	json_builder_set_member_name(b, name);
 	json_builder_begin_array(b);
@@ -120,8 +118,8 @@ JsonNode *vswd_switch_to_json(struct vswd *d, struct vswd_switch *sw, bool with_
 		json_builder_add_int_value(b, sw->ports->len);
 	}
 	add_bool(b, "access-default", !ms->access_set);
-	add_ids(b, "allow-users", ms->allow_uids, true);
-	add_ids(b, "allow-groups", ms->allow_gids, false);
+	add_ids(b, "allow-users", ms->allow_uids);
+	add_ids(b, "allow-groups", ms->allow_gids);
 	json_builder_set_member_name(b, "client-vlans");
 	if (ms->client_vlans == VSWD_VLANS_LIST) {
 		g_autofree char *l = vswd_vlan_list_format(ms->vlan_bits);

@@ -33,7 +33,6 @@ CAP_KILL=$((1 << 5))
 CAP_SETGID=$((1 << 6))
 CAP_SETUID=$((1 << 7))
 CAP_NET_BIND_SERVICE=$((1 << 10))
-CAP_SYS_NICE=$((1 << 23))
 
 stop() {
 	local i=0
