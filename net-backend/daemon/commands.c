@@ -125,15 +125,16 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 				pn = picked;
 		}
 	}
+	/* Rights first: who may not have the port does not learn it is live. */
+	req.vlan = (int)vlan;
+	req.mac = mac ? macbuf : NULL;
+	if (!vswd_attach_decide(d->model, &d->policy, ms, pn, peer, &req, &set, err))
+		return NULL;
 	if (vswd_port_find(sw, pn)) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
 			    "switch '%s' already has a port '%s'", sw->name, pn);
 		return NULL;
 	}
-	req.vlan = (int)vlan;
-	req.mac = mac ? macbuf : NULL;
-	if (!vswd_attach_decide(d->model, &d->policy, ms, pn, peer, &req, &set, err))
-		return NULL;
 	p = vsw_port_shm_new(pn, false, d->cfg.ring_size, fds, &shm_size, err);
 	if (!p)
 		return NULL;
