@@ -14,6 +14,9 @@
  * Usage: vsw-tap --switch NAME --tap IFNAME [--socket PATH] [--port NAME]
  *                [--vlan N] [--mac MAC] [--offload] [--ready-file PATH]
  *
+ * The port sends from one MAC, as a NIC does: --mac, else the TAP device's
+ * address when the tool starts (the switch drops frames from any other).
+ *
  * Runs until SIGTERM/SIGINT or until the daemon goes away (exit 3); with
  * --reconnect it re-attaches (bounded: every 200 ms, for at most 60 s).
  */
@@ -211,6 +214,17 @@ int main(int argc, char **argv)
 	if (tap < 0) {
 		fprintf(stderr, "vsw-tap: TAP %s: %s\n", tapname, strerror(-tap));
 		return 1;
+	}
+	if (!o.mac) {
+		struct ifreq ifr = { 0 };
+
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tapname);
+		if (ioctl(tap, SIOCGIFHWADDR, &ifr) < 0) {
+			fprintf(stderr, "vsw-tap: MAC of %s: %s\n", tapname, strerror(errno));
+			return 1;
+		}
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+		o.mac = mac;
 	}
 	o.offloads = offload ? VSW_OFFLOAD_CSUM | VSW_OFFLOAD_TSO4 | VSW_OFFLOAD_TSO6 : 0;
 	for (;;) {
