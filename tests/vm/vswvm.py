@@ -76,6 +76,14 @@ def wait_for(pred, timeout, what, interval=0.1):
     raise TestFailure("timed out after %ss waiting for %s" % (timeout, what))
 
 
+def as_user(env, user):
+    """argv prefix running a program as @user = (uid, gid): no other groups,
+    libvswitch from env.shared_files()."""
+    uid, gid = user
+    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups",
+            "env", "LD_LIBRARY_PATH=" + env.shared_files()]
+
+
 class Env:
     """A network namespace with a vswitchd of its own."""
 
@@ -151,10 +159,47 @@ class Env:
         return p
 
     def guest_start(self, name, netdev, mac, append="", device="virtio-net-pci",
-                    mem=256, machine="q35"):
-        g = Guest(self, name, netdev, mac, append, device, mem, machine)
+                    mem=256, machine="q35", user=None):
+        """Boot a guest; @user (uid, gid) runs its QEMU as that user instead of root."""
+        g = Guest(self, name, netdev, mac, append, device, mem, machine, user)
         self.guests.append(g)
         return g
+
+    def shared_files(self):
+        """A directory every user can read holding QEMU, libvswitch, QEMU's
+        firmware and the guest: the build's own live under root's home.
+        Return: the directory (made once)."""
+        shared = os.path.join(self.tmp, "shared")
+        if os.path.isdir(shared):
+            return shared
+        os.makedirs(os.path.join(shared, "share"))
+        qemu = os.path.join(shared, "qemu-system-x86_64")
+        try:
+            os.link(self.qemu, qemu)
+        except OSError:
+            shutil.copy2(self.qemu, qemu)
+        shutil.copy2(os.path.join(BUILD, "net-backend", "lib", "libvswitch.so.0"), shared)
+        # The firmware the build would find next to itself (-L instead).
+        data = os.path.join(os.path.dirname(self.qemu), "qemu-bundle", "usr", "local",
+                            "share", "qemu")
+        for f in os.listdir(data):
+            src = os.path.join(data, f)
+            if os.path.isfile(src):
+                shutil.copy(src, os.path.join(shared, "share", f))
+        for f in (self.kernel, os.path.join(self.guest, "initrd.img")):
+            shutil.copy(f, shared)
+        for root, dirs, files in os.walk(shared):
+            for x in dirs + files:
+                os.chmod(os.path.join(root, x), 0o755)
+        os.chmod(shared, 0o755)
+        os.chmod(self.tmp, 0o755)
+        return shared
+
+    def run_as(self, user, argv, **kw):
+        """Run @argv (a program of shared_files()) as @user (uid, gid) in
+        the namespace; Return: the CompletedProcess."""
+        return subprocess.run(self.netns(as_user(self, user) + list(argv)), **kw)
+
 
     def cleanup(self, keep_logs=False):
         for g in self.guests:
@@ -183,26 +228,41 @@ class Env:
 class Guest:
     """One QEMU with the test guest; its console is a shell we type into."""
 
-    def __init__(self, env, name, netdev, mac, append, device, mem, machine):
+    def __init__(self, env, name, netdev, mac, append, device, mem, machine, user):
         self.env = env
         self.name = name
         self.console_path = os.path.join(env.tmp, name + ".console")
-        self.serial = os.path.join(env.tmp, name + ".serial")
-        self.qmp_path = os.path.join(env.tmp, name + ".qmp")
+        # Its sockets: where its QEMU may create them.
+        run = env.tmp
+        prefix = []
+        qemu, kernel, initrd = env.qemu, env.kernel, os.path.join(env.guest, "initrd.img")
+        if user:
+            shared = env.shared_files()
+            run = os.path.join(env.tmp, name + ".run")
+            os.mkdir(run, 0o700)
+            os.chown(run, user[0], user[1])
+            prefix = as_user(env, user)
+            qemu = os.path.join(shared, "qemu-system-x86_64")
+            kernel = os.path.join(shared, os.path.basename(kernel))
+            initrd = os.path.join(shared, "initrd.img")
+        self.serial = os.path.join(run, name + ".serial")
+        self.qmp_path = os.path.join(run, name + ".qmp")
         self.buf = ""
         self.seq = 0
         self.qmp = None
         self.events = []
-        argv = [env.qemu, "-M", machine, "-accel", env.accel, "-m", str(mem),
+        argv = prefix + [qemu, "-M", machine, "-accel", env.accel, "-m", str(mem),
                 "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
                 "-name", name,
                 "-chardev", "socket,id=s0,path=%s,server=on,wait=off" % self.serial,
                 "-serial", "chardev:s0",
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
-                "-kernel", env.kernel, "-initrd", os.path.join(env.guest, "initrd.img"),
+                "-kernel", kernel, "-initrd", initrd,
                 "-append", "console=ttyS0 quiet panic=-1 vsw.role=shell " + append,
                 "-netdev", netdev,
                 "-device", "%s,netdev=n0,mac=%s,romfile=" % (device, mac)]
+        if user:
+            argv += ["-L", os.path.join(env.shared_files(), "share")]
         self.logf = open(os.path.join(env.tmp, name + ".log"), "w")
         self.proc = subprocess.Popen(env.netns(argv), stdout=self.logf,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
