@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -502,6 +503,7 @@ static void do_stats(struct natd_proc *p, gint64 id)
 	add_counter(b, "to-nat", st.to_nat);
 	add_counter(b, "to-nat-malformed", st.to_nat_malformed);
 	add_counter(b, "to-nat-ignored", st.to_nat_ignored);
+	add_counter(b, "to-nat-over-limit", st.to_nat_over_limit);
 	add_counter(b, "from-nat", st.from_nat);
 	add_counter(b, "from-nat-ring-full", st.from_nat_ring_full);
 	add_counter(b, "from-nat-bad-size", st.from_nat_bad_size);
@@ -722,6 +724,29 @@ static bool map_port(struct natd_proc *p, int memfd, uint64_t size)
 	return true;
 }
 
+/*
+ * Each guest's share of host sockets (nat.h, NATD_SOCKETS_PER_GUEST):
+ * natd_sandbox_prepare() raised our soft fd limit to the hard one (at most
+ * 8192); a guest may hold NATD_SOCKETS_PER_GUEST sockets, or a quarter of
+ * the limit when that is less, so that one guest never holds them all.
+ */
+static void share_sockets(struct natd_proc *p)
+{
+	struct rlimit nofile;
+	unsigned share = NATD_SOCKETS_PER_GUEST;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		nofile.rlim_cur = RLIM_INFINITY;
+	if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur / 4 < share)
+		share = (unsigned)MAX(nofile.rlim_cur / 4, 1);
+	natd_set_sockets_per_guest(p->nat, share);
+	if (nofile.rlim_cur == RLIM_INFINITY)
+		say("fd limit: none; host sockets per guest: at most %u", share);
+	else
+		say("fd limit: %llu; host sockets per guest: at most %u",
+		    (unsigned long long)nofile.rlim_cur, share);
+}
+
 static int parse_fd(const char *s)
 {
 	guint64 v;
@@ -816,6 +841,7 @@ int main(int argc, char **argv)
 		reply_errno(&p, id, EINVAL);
 		return 1;
 	}
+	share_sockets(&p);
 	start_leases(&p, json_object_get_object_member(start, "args"));
 	b = reply_begin(id);
 	start_fwds(&p, json_object_get_object_member(start, "args"), b);

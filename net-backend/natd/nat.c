@@ -6,6 +6,22 @@
  *
  * libslirp's timers (router advertisements) are GLib timeouts on the
  * default main context; its sockets are polled by the embedder.
+ *
+ * Host sockets per guest (nat.h, NATD_SOCKETS_PER_GUEST; docs/
+ * default-switch.md, "Inside"): libslirp tells us of every socket it opens
+ * (register_poll_fd) and of every one it closes (unregister_poll_fd).
+ * One it opens while natd_input() hands it a guest's frame is that
+ * guest's; one it opens elsewhere (slirp_pollfds_poll(): a connection to
+ * an administrator's port forward) is nobody's and is not counted.
+ * Before a frame goes to libslirp, may_open() says whether it could make
+ * libslirp open a socket, as libslirp 4.7.0 decides it: a TCP SYN without
+ * ACK, a UDP datagram from an address and port that have no socket yet
+ * (libslirp keys UDP sockets by the guest's side only), a ping beyond the
+ * gateway and DNS addresses.  Such a frame from a guest at the cap is
+ * dropped.  The pairing of libslirp's calls is not perfect (ip_icmp.c
+ * closes a socket without telling when binding it fails; udp.c tells of
+ * a socket it failed to open, fd -1), so: a known fd registered again
+ * is released first, fd < 0 is ignored, and so is an unknown fd closed.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,6 +33,38 @@
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86dd
 #define GUEST_ERROR_LOG_US	(10 * G_USEC_PER_SEC)
+#define IPPROTO_ICMP_		1
+#define IPPROTO_TCP_		6
+#define IPPROTO_UDP_		17
+#define TCP_SYN			0x02
+#define TCP_ACK			0x10
+
+/* A guest's side of a UDP flow: how libslirp finds its socket. */
+struct udp_key {
+	uint8_t version;	/* 4 or 6 */
+	uint8_t zero;
+	uint8_t port[2];
+	uint8_t addr[16];	/* IPv4: the first 4 bytes */
+};
+
+/* A guest that holds sockets; dropped when it holds none. */
+struct guest {
+	gint64 mac;		/* the key: the MAC's 6 bytes, big-endian */
+	unsigned sockets;
+};
+
+/* A socket libslirp opened for a guest. */
+struct sock {
+	int fd;			/* the key */
+	struct guest *g;
+	struct udp_flow *flow;	/* UDP: its flow, else NULL */
+};
+
+/* The sockets of one UDP key (one, unless libslirp lost track of one). */
+struct udp_flow {
+	struct udp_key key;	/* the key */
+	unsigned sockets;
+};
 
 struct natd {
 	Slirp *slirp;
@@ -25,6 +73,20 @@ struct natd {
 	struct vsw_reass *reass;
 	struct natd_stats st;
 	gint64 guest_error_logged_us;
+	gint64 over_limit_logged_us;
+	/* What libslirp answers for itself (may_open()). */
+	struct in_addr vhost, vnameserver;
+	struct in6_addr vhost6;
+	/* Sockets per guest. */
+	unsigned sockets_per_guest;
+	GHashTable *guests;	/* &guest->mac -> struct guest */
+	GHashTable *socks;	/* &sock->fd -> struct sock */
+	GHashTable *flows;	/* &udp_flow->key -> struct udp_flow */
+	/* The frame slirp_input() has now, if any: who gets what it opens. */
+	bool in_input;
+	gint64 cur_mac;
+	bool cur_udp;
+	struct udp_key cur_key;
 };
 
 /* One libslirp timer (libslirp 4.7 has only the RA timer). */
@@ -86,10 +148,207 @@ static enum verdict classify(const uint8_t *f, uint32_t len)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Host sockets per guest                                              */
+
+/* Keeps a guest from choosing UDP keys that collide in the table. */
+static guint32 flow_seed;
+
+static guint flow_hash(gconstpointer p)
+{
+	const uint8_t *b = p;
+	guint32 h = 2166136261u ^ flow_seed;	/* FNV-1a, seeded */
+
+	for (size_t i = 0; i < sizeof(struct udp_key); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static gboolean flow_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, sizeof(struct udp_key));
+}
+
+static gint64 mac_key(const uint8_t *mac)
+{
+	gint64 k = 0;
+
+	for (int i = 0; i < 6; i++)
+		k = k << 8 | mac[i];
+	return k;
+}
+
+/* Forget socket @fd, if it is one of a guest's. */
+static void sock_release(struct natd *n, int fd)
+{
+	struct sock *s = g_hash_table_lookup(n->socks, &fd);
+	struct guest *g;
+
+	if (!s)
+		return;
+	g = s->g;
+	if (s->flow && !--s->flow->sockets)
+		g_hash_table_remove(n->flows, &s->flow->key);
+	g_hash_table_remove(n->socks, &fd);	/* frees @s */
+	if (!--g->sockets)
+		g_hash_table_remove(n->guests, &g->mac);
+}
+
+/* Socket @fd is the guest's whose frame libslirp has now. */
+static void sock_add(struct natd *n, int fd)
+{
+	struct guest *g = g_hash_table_lookup(n->guests, &n->cur_mac);
+	struct sock *s;
+
+	if (!g) {
+		/* may_open() let no frame through that gets here with the table full. */
+		if (g_hash_table_size(n->guests) >= NATD_GUESTS_MAX)
+			return;
+		g = g_new0(struct guest, 1);
+		g->mac = n->cur_mac;
+		g_hash_table_insert(n->guests, &g->mac, g);
+	}
+	s = g_new0(struct sock, 1);
+	s->fd = fd;
+	s->g = g;
+	g->sockets++;
+	if (n->cur_udp) {
+		s->flow = g_hash_table_lookup(n->flows, &n->cur_key);
+		if (!s->flow) {
+			s->flow = g_new0(struct udp_flow, 1);
+			s->flow->key = n->cur_key;
+			g_hash_table_insert(n->flows, &s->flow->key, s->flow);
+		}
+		s->flow->sockets++;
+	}
+	g_hash_table_insert(n->socks, &s->fd, s);
+}
+
+static bool tcp_opens(const uint8_t *l4, uint32_t l4_len)
+{
+	/* tcp_input() drops a segment shorter than a TCP header. */
+	return l4_len >= 20 && (l4[13] & TCP_SYN) && !(l4[13] & TCP_ACK);
+}
+
+/*
+ * Could frame @f (@len bytes, whole, headers checked by classify()) make
+ * libslirp open a socket?  As libslirp 4.7.0's ip_input(), ip6_input(),
+ * tcp_input(), udp_input(), udp6_input() and icmp_input() decide it; when
+ * in doubt, yes.  @key and @udp: the guest's side of a UDP datagram.
+ */
+static bool may_open(const struct natd *n, const uint8_t *f, uint32_t len,
+		     struct udp_key *key, bool *udp)
+{
+	const uint8_t *l3 = f + ETH_HLEN, *l4;
+	uint32_t l4_len;
+	unsigned proto;
+
+	*udp = false;
+	memset(key, 0, sizeof(*key));
+	switch ((unsigned)f[12] << 8 | f[13]) {
+	case ETH_P_IP: {
+		unsigned ihl = (l3[0] & 0xfu) * 4, tot = (unsigned)l3[2] << 8 | l3[3];
+
+		if (len - ETH_HLEN < 20 || ihl < 20 || tot < ihl || tot > len - ETH_HLEN)
+			return false;	/* never the case after classify() */
+		proto = l3[9];
+		l4 = l3 + ihl;
+		l4_len = tot - ihl;
+		if (proto == IPPROTO_TCP_)
+			return tcp_opens(l4, l4_len);
+		if (proto == IPPROTO_ICMP_)
+			/* Echo requests, except to what libslirp answers itself. */
+			return l4_len >= 8 && l4[0] == 8 &&
+			       memcmp(l3 + 16, &n->vhost, 4) && memcmp(l3 + 16, &n->vnameserver, 4);
+		if (proto != IPPROTO_UDP_ || l4_len < 8)
+			return false;
+		/* DHCP to the gateway or broadcast is answered, no socket. */
+		if (l4[2] == 0 && l4[3] == 67 &&
+		    (!memcmp(l3 + 16, &n->vhost, 4) || !memcmp(l3 + 16, "\xff\xff\xff\xff", 4)))
+			return false;
+		key->version = 4;
+		memcpy(key->addr, l3 + 12, 4);
+		break;
+	}
+	case ETH_P_IPV6: {
+		static const uint8_t all_dhcp[16] = { 0xff, 0x02, [13] = 1, [15] = 2 };
+
+		/* ip6_input() knows no extension headers: TCP, UDP, ICMPv6, or dropped. */
+		proto = l3[6];
+		l4 = l3 + 40;
+		l4_len = (unsigned)l3[4] << 8 | l3[5];
+		if (len - ETH_HLEN < 40 || 40 + l4_len > len - ETH_HLEN)
+			return false;	/* never the case after classify() */
+		if (proto == IPPROTO_TCP_)
+			return tcp_opens(l4, l4_len);
+		/* ICMPv6: libslirp 4.7 answers pings to itself, sends none beyond. */
+		if (proto != IPPROTO_UDP_ || l4_len < 8)
+			return false;
+		/* DHCPv6 to the gateway or All_DHCP_Relay_Agents_and_Servers: answered. */
+		if (l4[2] == 0x02 && l4[3] == 0x23 &&
+		    (!memcmp(l3 + 24, &n->vhost6, 16) || !memcmp(l3 + 24, all_dhcp, 16)))
+			return false;
+		key->version = 6;
+		memcpy(key->addr, l3 + 8, 16);
+		break;
+	}
+	default:
+		return false;	/* ARP */
+	}
+	/* UDP: a datagram of a flow that has its socket opens none. */
+	memcpy(key->port, l4, 2);
+	*udp = true;
+	return !g_hash_table_contains(n->flows, key);
+}
+
+static void log_over_limit(struct natd *n, gint64 mac, const struct guest *g)
+{
+	gint64 now = g_get_monotonic_time();
+	g_autofree char *line = NULL;
+
+	if (!n->ops->log || (n->over_limit_logged_us &&
+			     now - n->over_limit_logged_us < GUEST_ERROR_LOG_US))
+		return;
+	n->over_limit_logged_us = now;
+	if (g)
+		line = g_strdup_printf("guest %02x:%02x:%02x:%02x:%02x:%02x holds %u host sockets, "
+				       "its share: its frames that would open more are dropped "
+				       "(%" G_GUINT64_FORMAT " so far, all guests)",
+				       (unsigned)(mac >> 40) & 0xff, (unsigned)(mac >> 32) & 0xff,
+				       (unsigned)(mac >> 24) & 0xff, (unsigned)(mac >> 16) & 0xff,
+				       (unsigned)(mac >> 8) & 0xff, (unsigned)mac & 0xff,
+				       g->sockets, n->st.to_nat_over_limit);
+	else
+		line = g_strdup_printf("%u guests hold host sockets, the most tracked: frames of "
+				       "another that would open one are dropped (%" G_GUINT64_FORMAT
+				       " so far)", (unsigned)NATD_GUESTS_MAX,
+				       n->st.to_nat_over_limit);
+	n->ops->log(n->opaque, line);
+}
+
 static void to_slirp(struct natd *n, const uint8_t *f, uint32_t len)
 {
+	gint64 mac = mac_key(f + 6);
+	struct udp_key key;
+	bool udp;
+
+	if (may_open(n, f, len, &key, &udp)) {
+		struct guest *g = g_hash_table_lookup(n->guests, &mac);
+
+		if (g ? g->sockets >= n->sockets_per_guest :
+			g_hash_table_size(n->guests) >= NATD_GUESTS_MAX) {
+			n->st.to_nat_over_limit++;
+			log_over_limit(n, mac, g);
+			return;
+		}
+	}
 	n->st.to_nat++;
+	n->in_input = true;
+	n->cur_mac = mac;
+	n->cur_udp = udp;
+	n->cur_key = key;
 	slirp_input(n->slirp, f, (int)len);
+	n->in_input = false;
 }
 
 void natd_input(struct natd *n, const uint8_t *f, uint32_t len)
@@ -233,13 +492,24 @@ static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 	t->src = g_timeout_add((guint)CLAMP(delay, 0, G_MAXINT), timer_fire, t);
 }
 
-/* Only Windows needs to hear about sockets: poll(2) finds them each turn. */
+/*
+ * Polling needs no registration (poll(2) gets libslirp's sockets each
+ * turn): these count each guest's sockets (above, "Host sockets per guest").
+ */
 static void cb_register_poll_fd(int fd, void *opaque)
 {
+	struct natd *n = opaque;
+
+	if (fd < 0)
+		return;		/* udp_attach() tells of a socket it failed to open */
+	sock_release(n, fd);	/* closed without a word, its number taken again */
+	if (n->in_input)
+		sock_add(n, fd);
 }
 
 static void cb_unregister_poll_fd(int fd, void *opaque)
 {
+	sock_release(opaque, fd);
 }
 
 static void cb_notify(void *opaque)
@@ -271,6 +541,15 @@ struct natd *natd_new(const SlirpConfig *cfg, const struct natd_ops *ops, void *
 	n->ops = ops;
 	n->opaque = opaque;
 	n->reass = vsw_reass_new(NATD_REASS_DATAGRAMS, NATD_REASS_TIMEOUT_MS);
+	n->vhost = c.vhost;
+	n->vnameserver = c.vnameserver;
+	n->vhost6 = c.vhost6;
+	n->sockets_per_guest = NATD_SOCKETS_PER_GUEST;
+	n->guests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	n->socks = g_hash_table_new_full(g_int_hash, g_int_equal, NULL, g_free);
+	n->flows = g_hash_table_new_full(flow_hash, flow_equal, NULL, g_free);
+	while (!flow_seed)
+		flow_seed = g_random_int();
 	c.version = 4;
 	n->slirp = slirp_new(&c, &slirp_cbs, n);
 	if (!n->slirp || !n->reass) {
@@ -284,9 +563,13 @@ void natd_free(struct natd *n)
 {
 	if (!n)
 		return;
+	/* libslirp closes its sockets, and tells us, first. */
 	if (n->slirp)
 		slirp_cleanup(n->slirp);
 	vsw_reass_free(n->reass);
+	g_hash_table_destroy(n->socks);
+	g_hash_table_destroy(n->flows);
+	g_hash_table_destroy(n->guests);
 	g_free(n);
 }
 
@@ -353,6 +636,24 @@ int natd_leases_load(struct natd *n, int version, GBytes *b)
 	    r.len != g_bytes_get_size(fresh))
 		return -EINVAL;
 	return slirp_state_load(n->slirp, version, state_read, &r) < 0 ? -EINVAL : 0;
+}
+
+void natd_set_sockets_per_guest(struct natd *n, unsigned max)
+{
+	n->sockets_per_guest = MAX(max, 1u);
+}
+
+unsigned natd_sockets_per_guest(struct natd *n)
+{
+	return n->sockets_per_guest;
+}
+
+unsigned natd_guest_sockets(struct natd *n, const uint8_t mac[6])
+{
+	gint64 k = mac_key(mac);
+	struct guest *g = g_hash_table_lookup(n->guests, &k);
+
+	return g ? g->sockets : 0;
 }
 
 void natd_get_stats(struct natd *n, struct natd_stats *st)

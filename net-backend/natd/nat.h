@@ -20,7 +20,9 @@
  *     (reass.h), and libslirp gets whole datagrams.  Debian 12's libslirp
  *     4.7.0 crashes on a last fragment without an earlier one (the
  *     trust issue this closes); with its reassembly never used, no
- *     fragment bug of libslirp is reachable.
+ *     fragment bug of libslirp is reachable;
+ *   - no frame that would make libslirp open one more host socket for a
+ *     guest that already has NATD_SOCKETS_PER_GUEST of them (below).
  */
 #ifndef VSWITCH_NATD_NAT_H
 #define VSWITCH_NATD_NAT_H
@@ -37,6 +39,32 @@
 #define NATD_REASS_DATAGRAMS	64
 #define NATD_REASS_TIMEOUT_MS	30000	/* Linux's ipfrag_time */
 
+/*
+ * Fair to every VM (docs/default-switch.md, "Inside"; docs/design.md,
+ * "Bounded resources"): one helper serves every guest of the Default
+ * switch, and libslirp opens a host socket per TCP connection, per UDP
+ * source address and port (DNS included) and per ping, without a limit.
+ * A guest, known by its source MAC (a port sends only from its own MAC
+ * unless an administrator allows more), may hold NATD_SOCKETS_PER_GUEST
+ * of them; beyond that, its frames that would open another are dropped
+ * and counted (to_nat_over_limit), and only it is refused.
+ *
+ * Why 1024: it is the soft fd limit every Linux program starts with, so
+ * a guest gets as many connections through the NAT as an ordinary program
+ * of the host gets on its own (a busy web browser may keep a few hundred
+ * open; DNS lookups give theirs back 10 s after the answer, other UDP
+ * after 240 s idle: libslirp's timeouts); and it is an eighth of the
+ * helper's fd limit (8192, natd/sandbox.c), so one guest at the cap
+ * leaves most of the helper to the others.  The helper lowers it to a quarter of its fd limit
+ * when that is smaller (natd_set_sockets_per_guest()).
+ *
+ * NATD_GUESTS_MAX bounds the guests tracked (those holding a socket): a
+ * frame from one more guest that would open a socket is dropped as over
+ * the limit.
+ */
+#define NATD_SOCKETS_PER_GUEST	1024
+#define NATD_GUESTS_MAX		4096
+
 /**
  * struct natd_stats - what happened at the NAT's boundary.
  * @to_nat:           frames handed to libslirp (a reassembled datagram is one)
@@ -47,6 +75,9 @@
  * @from_nat:         frames libslirp sent into the switch
  * @from_nat_ring_full: frames libslirp sent that found the ring full
  * @from_nat_bad_size: frames libslirp sent that no ring record can carry
+ * @to_nat_over_limit: frames dropped before libslirp because they would
+ *                    have opened a host socket for a guest that holds
+ *                    its share (NATD_SOCKETS_PER_GUEST)
  * @guest_errors:     guest misbehaviour libslirp reported
  * @reass:            the reassembler's counters
  */
@@ -54,6 +85,7 @@ struct natd_stats {
 	uint64_t to_nat;
 	uint64_t to_nat_malformed;
 	uint64_t to_nat_ignored;
+	uint64_t to_nat_over_limit;
 	uint64_t from_nat;
 	uint64_t from_nat_ring_full;
 	uint64_t from_nat_bad_size;
@@ -105,6 +137,16 @@ GBytes *natd_leases_save(struct natd *n);
  * it.  Return: 0 or -EINVAL.
  */
 int natd_leases_load(struct natd *n, int version, GBytes *b);
+
+/**
+ * natd_set_sockets_per_guest() - the most host sockets libslirp may hold
+ * for one guest (NATD_SOCKETS_PER_GUEST unless set; at least 1).  Sockets
+ * a guest already holds stay; only new ones are refused.
+ */
+void natd_set_sockets_per_guest(struct natd *n, unsigned max);
+unsigned natd_sockets_per_guest(struct natd *n);
+/** natd_guest_sockets() - how many host sockets the guest @mac holds now. */
+unsigned natd_guest_sockets(struct natd *n, const uint8_t mac[6]);
 
 void natd_get_stats(struct natd *n, struct natd_stats *st);
 /** natd_connections() - libslirp's table of connections (g_free() it). */
