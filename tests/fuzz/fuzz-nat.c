@@ -181,6 +181,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	natd = natd_new(&c, &ops, NULL);
 	if (!natd)
 		abort();
+	/* A share of host sockets per guest that MAX_FRAMES frames can reach. */
+	natd_set_sockets_per_guest(natd, 8);
 	for (int n = 0; n < MAX_FRAMES && size - off >= 2 + sizeof(struct vsw_vnet_hdr); n++) {
 		uint32_t len = (uint32_t)data[off] << 8 | data[off + 1];
 		struct vsw_vnet_hdr v;
