@@ -882,10 +882,11 @@ fi
 out_re '^  fragments +0$'
 out_re '^  reassembled +0$'
 out_re '^  fragments-dropped +0$'
+out_re '^  to-nat-over-limit +0$'
 expect 0 nat show --json
 json_ok "d['running'] is True and d['pid'] > 0 and d['restarts'] == 0 and d['crashes'] == 0 and d['host-loopback'] is (not $root)"
 json_ok 'd["mtu"] == 1500 and d["ipv6"] is True and d["dns-search"] == [] and d["subnet"] == "10.0.2.0/24"'
-json_ok 'all(k in d["counters"] for k in ("to-nat", "from-nat", "fragments", "reassembled", "fragments-dropped", "to-nat-ring-full"))'
+json_ok 'all(k in d["counters"] for k in ("to-nat", "from-nat", "fragments", "reassembled", "fragments-dropped", "to-nat-ring-full", "to-nat-over-limit"))'
 nat_pid=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["pid"])' "$tmp/out")
 
 # A setting is saved and the NAT restarts with it.

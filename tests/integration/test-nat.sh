@@ -20,7 +20,9 @@
 # address, bulk TCP both ways (checked by content), UDP, DNS over IPv4 and
 # IPv6, IPv6 SLAAC + ping + TCP, port forwards (TCP, UDP; 127.0.0.1 by
 # default; listed, removed, persisted across a daemon restart), malformed
-# frames counted and survived, VM to VM, VLAN isolation of the NAT,
+# frames counted and survived, each guest's share of the NAT's host sockets
+# (a guest opening more flows than its share is refused, another still gets
+# through), VM to VM, VLAN isolation of the NAT,
 # vswitchctl's nat commands, a bad [nat] group stopping the daemon.
 #
 # Every wait is bounded; only PIDs started here are killed; the namespaces,
@@ -564,6 +566,163 @@ check "second guest: DHCP gives 10.0.2.16, not the address guest 1 kept across t
 	       grep -qx 'ip=10.0.2.16' $tmp/lease2"
 check "VM to VM on the Default switch: ping 10.0.2.15" \
 	ip netns exec "$GUEST2" timeout 10 busybox ping -c 2 -W 3 10.0.2.15
+# ---------------------------------------------------------------------
+# Fair to every VM: one guest cannot take every host socket of the NAT
+# ---------------------------------------------------------------------
+
+# Guest 1 opens more UDP flows than its share (each one a host socket in
+# libslirp, kept 240 s) and tries TCP connections beyond it; guest 2 must
+# still get through the same helper, which must not fall over.
+cat >"$tmp/udp-echo.py" <<'PYEOF'
+# A UDP echo server: ADDR PORT LIFETIME.
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(0.5)
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    try:
+        d, a = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    s.sendto(d, a)
+PYEOF
+cat >"$tmp/flood.py" <<'PYEOF'
+# The attacker: FLOWS UDP flows (one source port each) to ADDR:UPORT, then
+# its first EXISTING flows again, then TCP TCP connections to ADDR:TPORT.
+# Prints JSON.
+import json, resource, select, socket, sys, time
+flows, addr, uport, tport = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+existing, tcp_n = int(sys.argv[5]), int(sys.argv[6])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = flows + 64
+if soft != resource.RLIM_INFINITY and soft < want:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+socks = []
+for i in range(flows):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setblocking(False)
+    socks.append(s)
+by_fd = {s.fileno(): i for i, s in enumerate(socks)}
+poller = select.poll()
+for s in socks:
+    poller.register(s, select.POLLIN)
+
+def send(which):
+    for k, i in enumerate(which):
+        try:
+            socks[i].sendto(b"flow-%d" % i, (addr, uport))
+        except OSError:
+            pass
+        if k % 50 == 49:
+            time.sleep(0.01)   # paced: the rings hold a few hundred frames
+
+def collect(seconds, into):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for fd, _ in poller.poll(100):
+            i = by_fd[fd]
+            try:
+                while True:
+                    if socks[i].recv(64) == b"flow-%d" % i:
+                        into.add(i)
+            except BlockingIOError:
+                pass
+
+answered = set()
+t0 = time.monotonic()
+for wait in (2.0, 1.0, 1.0):   # lost frames get two more tries; refused flows never answer
+    send([i for i in range(flows) if i not in answered])
+    collect(wait, answered)
+open_s = time.monotonic() - t0
+# The flows it has keep working at its cap.
+again, first = set(), sorted(answered)[:existing]
+for wait in (1.5, 1.0) if first else ():
+    send([i for i in first if i not in again])
+    collect(wait, again)
+# New TCP connections beyond its share.
+tcp, tcp_ok = [], 0
+for _ in range(tcp_n):
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setblocking(False)
+    c.connect_ex((addr, tport))
+    tcp.append(c)
+if tcp:
+    time.sleep(2.5)
+    out = select.poll()
+    for c in tcp:
+        out.register(c, select.POLLOUT)
+    ready = {fd for fd, ev in out.poll(0) if ev & select.POLLOUT}
+    tcp_ok = sum(1 for c in tcp if c.fileno() in ready and
+                 c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0)
+print(json.dumps({"flows": flows, "answered": len(answered), "refused": flows - len(answered),
+                  "seconds": round(open_s, 1), "existing": len(first),
+                  "existing_ok": len(again), "tcp": len(tcp), "tcp_ok": tcp_ok}))
+PYEOF
+# helper_fds / helper_rss PID: the helper's open fds, its resident memory in KiB.
+helper_fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+helper_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+over_limit() { json_get '{"execute":"nat-show"}' 'r["counters"]["to-nat-over-limit"]'; }
+
+bg "$HOST" "$python" "$tmp/udp-echo.py" 192.0.2.1 7020 120
+wait_for 30 in_host sh -c 'ss -lun | grep -q 192.0.2.1:7020'
+share=$(sed -n 's/.*host sockets per guest: at most \([0-9]*\).*/\1/p' "$tmp/vswitchd.log" | tail -1)
+check "the helper logged its fd limit and each guest's share of sockets" test -n "$share"
+share=${share:-1024}
+flows=$((share + 76))
+nat_pid=$(json_get '{"execute":"nat-show"}' 'r["pid"]')
+state_before=$(nat_state)
+over_before=$(over_limit)
+fds_before=$(helper_fds "$nat_pid")
+rss_before=$(helper_rss "$nat_pid")
+t0=$(date +%s)
+in_guest timeout 30 "$python" "$tmp/flood.py" "$flows" 192.0.2.1 7020 7002 50 5 \
+	>"$tmp/flood.json" 2>&1
+log "attacker (guest 1): $(cat "$tmp/flood.json")"
+# flood EXPR [FILE]: evaluate Python EXPR on the attacker's report as r.
+flood() {
+	"$python" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"${2:-$tmp/flood.json}" "$1"
+}
+check "attacker: at most its share ($share) of $flows new UDP flows got through" \
+	test "$(flood "r['answered'] <= $share and r['answered'] >= $share - 32")" = True
+check "attacker: its flows still work at its share" \
+	test "$(flood "r['existing_ok'] == r['existing'] == 50")" = True
+# (What it held before, DNS lookups, it gets back 10 s after their answers.)
+check "attacker: new TCP connections beyond its share fail" \
+	test "$(flood "r['tcp_ok'] < r['tcp'] and r['answered'] + r['tcp_ok'] <= $share")" = True
+over_after=$(over_limit)
+log "to-nat-over-limit: $over_before -> $over_after"
+check "to-nat-over-limit counts the refused frames" \
+	test "$over_after" -ge $((over_before + flows - share))
+drops_logged=$(grep -c 'host sockets, its share' "$tmp/vswitchd.log")
+check "the helper logged the refusals, rate limited ($drops_logged lines)" \
+	test "$drops_logged" -ge 1 -a "$drops_logged" -le 3
+fds_after=$(helper_fds "$nat_pid")
+check "the helper holds about one share of sockets for the attacker ($fds_before -> $fds_after fds)" \
+	test "$fds_after" -ge $((fds_before + share - 40)) -a "$fds_after" -le $((fds_before + share + 8))
+check "victim (guest 2), meanwhile: a new TCP connection through the NAT" \
+	sh -c "echo hello-victim | ip netns exec $GUEST2 timeout 10 socat -t3 - TCP4:192.0.2.1:7002 |
+	       grep -qx hello-victim"
+check "victim: a new UDP flow through the NAT" \
+	sh -c "echo hello-victim-udp | ip netns exec $GUEST2 timeout 10 socat -T3 - UDP4:192.0.2.1:7020 |
+	       grep -qx hello-victim-udp"
+check "victim: DNS through the NAT" \
+	sh -c "ip netns exec $GUEST2 timeout 10 busybox nslookup www.vswitch.test 10.0.2.3 |
+	       grep -q 192.0.2.80"
+# Its sockets stay (libslirp keeps a UDP socket 240 s): still at its share,
+# but for the few its earlier DNS lookups gave back (10 s after the answer).
+in_guest timeout 30 "$python" "$tmp/flood.py" 20 192.0.2.1 7020 7002 0 0 \
+	>"$tmp/flood2.json" 2>&1
+log "attacker, after: $(cat "$tmp/flood2.json")"
+check "attacker: still at its share afterwards, new UDP flows refused" \
+	test "$(flood "r['answered'] <= 4" "$tmp/flood2.json")" = True
+check "attacker: ... and counted" test "$(over_limit)" -ge $((over_after + 16))
+check "the helper did not crash or restart" test "$(nat_state)" = "$state_before"
+log "helper: fds $fds_before -> $(helper_fds "$nat_pid"), RSS $rss_before -> $(helper_rss "$nat_pid") KiB"
+log "these checks took $(($(date +%s) - t0)) s"
+
 check "port-set: second guest to VLAN 5" \
 	reply_ok '{"execute":"port-set","arguments":{"switch":"Default","port":"guest2","vlan":5}}'
 check "VLAN 5: no DHCP offer (only untagged ports reach the NAT)" \
