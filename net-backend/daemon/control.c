@@ -13,8 +13,11 @@
  *     (so 0600 from the first instant), then given to --socket-group and
  *     opened to 0660, never the other way round.
  *   - Connections are bounded in all (max_conns, fitted to the fd limit)
- *     and per user (max_conns_per_user; administrators are not counted).
- *     A connection over a bound is closed at once.  When accept() fails for
+ *     and per user (max_conns_per_user; administrators are not counted),
+ *     counting the user's closes still pending (closer.c: a peer can make
+ *     a close slow); while too many closes are pending in all, the daemon
+ *     does not accept for a moment.  A connection over a bound is shut at
+ *     once.  When accept() fails for
  *     want of fds, the daemon stops accepting for a moment instead of
  *     spinning, and starts again when a connection closes.
  *   - A connection that owns no port and completes no request for
@@ -254,8 +257,8 @@ static void conn_shut(struct vswd_conn *c)
 	for (int i = 0; i < 3; i++)
 		if (c->fds[i] >= 0)
 			close(c->fds[i]);
-	/* Unread messages may hold descriptors whose close blocks: not here. */
-	vswd_close_later(c->fd);
+	/* Unread messages may hold descriptors whose close blocks: closer.c. */
+	vswd_close_peer(c->peer.uid, c->fd);
 	ctl->conns = g_list_remove(ctl->conns, c);
 	ctl->nconns--;
 	if (c->counted) {
@@ -411,19 +414,24 @@ static void process_input(struct vswd_conn *c)
 	}
 }
 
+static void refused(struct vswd_control *ctl, const char *why, const struct vswd_peer *p);
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct vswd_conn *c = data;
+	bool passed = false;
 	char buf[16384];
 	ssize_t n;
 
 	/* A request waits for its answer: leave the bytes in the socket. */
 	if (c->pending)
 		return G_SOURCE_CONTINUE;
-	n = vswd_recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	n = vswd_recv(c->fd, c->peer.uid, buf, sizeof(buf), MSG_DONTWAIT, &passed);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return G_SOURCE_CONTINUE;
-	if (n <= 0) {
+	if (passed)
+		refused(c->ctl, "it passed file descriptors: closed", &c->peer);
+	if (n <= 0 || passed) {
 		c->src = 0;
 		conn_shut(c);
 		return G_SOURCE_REMOVE;
@@ -642,9 +650,19 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 	g_autofree char *greeting = NULL;
 	struct vswd_peer peer;
 	struct vswd_conn *c;
-	guint mine;
+	guint live, mine;
 	int cfd;
 
+	/*
+	 * Closes a peer made slow hold descriptors of ours (closer.c): past a
+	 * quarter of the connection bound, wait for them before accepting.
+	 */
+	if (vswd_closer_pending_total() >= MAX(d->cfg.max_conns / 4, 64u)) {
+		refused(ctl, "too many closes pending: not accepting for a moment", NULL);
+		ctl->listen_src = 0;
+		ctl->retry_src = g_timeout_add(ACCEPT_RETRY_MS, retry_accept, ctl);
+		return G_SOURCE_REMOVE;
+	}
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -657,21 +675,27 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 		return G_SOURCE_CONTINUE;
 	}
 	vswd_refuse_fds(cfd);
+	/*
+	 * A message sent before accept() may hold a descriptor whose close
+	 * blocks: refused sockets are closed by vswd_close_peer() too.
+	 */
 	if (!peer_credentials(d, cfd, &peer)) {
 		refused(ctl, "no peer credentials", NULL);
-		close(cfd);
+		vswd_close_peer(VSWD_OWNER_UNKNOWN, cfd);
 		return G_SOURCE_CONTINUE;
 	}
-	mine = GPOINTER_TO_UINT(g_hash_table_lookup(ctl->user_conns, GUINT_TO_POINTER(peer.uid)));
+	/* Closes still pending count: they hold descriptors of ours. */
+	live = GPOINTER_TO_UINT(g_hash_table_lookup(ctl->user_conns, GUINT_TO_POINTER(peer.uid)));
+	mine = live + vswd_closer_pending(peer.uid);
 	if (ctl->nconns >= d->cfg.max_conns) {
 		refused(ctl, "too many connections (vswitchd --max-connections)", &peer);
-		close(cfd);
+		vswd_close_peer(peer.uid, cfd);
 		return G_SOURCE_CONTINUE;
 	}
 	if (!peer.admin && mine >= d->cfg.max_conns_per_user) {
 		refused(ctl, "too many connections of this user (vswitchd "
 			"--max-connections-per-user)", &peer);
-		close(cfd);
+		vswd_close_peer(peer.uid, cfd);
 		return G_SOURCE_CONTINUE;
 	}
 	c = g_new0(struct vswd_conn, 1);
@@ -687,7 +711,7 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 	if (!peer.admin) {
 		c->counted = true;
 		g_hash_table_insert(ctl->user_conns, GUINT_TO_POINTER(peer.uid),
-				    GUINT_TO_POINTER(mine + 1));
+				    GUINT_TO_POINTER(live + 1));
 	}
 	idle_restart(c);
 	greeting = vswd_greeting();
@@ -753,6 +777,8 @@ static int listen_on(struct vswd *d, GError **err)
 	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	/* Linux 6.16: sockets accepted from it inherit this as they connect. */
+	vswd_refuse_fds(fd);
 	if (rc < 0 || listen(fd, 128) < 0) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_GENERIC, "cannot listen on %s: %s",
 			    path, g_strerror(errno));

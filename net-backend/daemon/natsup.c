@@ -549,11 +549,17 @@ static gboolean on_rpc(gint fd, GIOCondition cond, gpointer data)
 
 	for (int i = 0; i < 64; i++) {
 		g_autoptr(JsonParser) p = json_parser_new();
-		ssize_t n = vswd_recv(fd, buf, MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
+		bool passed = false;
+		ssize_t n = vswd_recv(fd, VSWD_OWNER_NAT, buf, MSG_MAX, MSG_DONTWAIT | MSG_TRUNC,
+				      &passed);
 		JsonNode *root;
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return G_SOURCE_CONTINUE;
+		if (passed) {
+			helper_lost(ns, "it passed file descriptors");
+			return G_SOURCE_REMOVE;
+		}
 		if (n <= 0) {
 			/* It closed its end: it is exiting; the child watch follows. */
 			ns->rpc_src = 0;
@@ -622,7 +628,7 @@ static void helper_close(struct vswd_natsup *ns)
 	if (ns->rpc_src)
 		g_source_remove(ns->rpc_src);
 	ns->rpc_src = 0;
-	vswd_close_later(ns->rpc_fd);
+	vswd_close_peer(VSWD_OWNER_NAT, ns->rpc_fd);
 	ns->rpc_fd = -1;
 	if (ns->vp)
 		vswd_port_detach(ns->d, ns->vp);

@@ -264,16 +264,34 @@ struct vswd_nat_info {
 void vswd_nat_get_info(struct vswd *d, struct vswd_nat_info *info);
 
 /* closer.c: what a peer could make slow to close (see closer.c) */
-/** vswd_closer_start() - the closer thread (before any peer connects). */
+/* Owners of closes that are not a client's uid. */
+#define VSWD_OWNER_UNKNOWN	G_MAXUINT32		/* a peer without credentials */
+#define VSWD_OWNER_NAT		(G_MAXUINT32 - 1)	/* the NAT helper */
+/** vswd_closer_start() - the closer threads (before any peer connects). */
 void vswd_closer_start(void);
-/** vswd_closer_stop() - let the closer thread finish what is queued, and go. */
+/** vswd_closer_stop() - let the closer threads finish what is queued, and go. */
 void vswd_closer_stop(void);
-/** vswd_close_later() - close @fd, a peer's socket or a descriptor it passed, in the closer thread. */
-void vswd_close_later(int fd);
+/**
+ * vswd_close_later() - close @fd, a peer's socket or a descriptor it
+ * passed, on a closer thread, after the other closes of @owner (a uid).
+ */
+void vswd_close_later(guint32 owner, int fd);
+/**
+ * vswd_close_peer() - shut down and close a peer's socket @fd: at once if
+ * no descriptors wait in it, else as vswd_close_later() does.
+ */
+void vswd_close_peer(guint32 owner, int fd);
+/** vswd_closer_pending() - closes of @owner queued or in progress. */
+unsigned vswd_closer_pending(guint32 owner);
+/** vswd_closer_pending_total() - every owner's closes queued or in progress. */
+unsigned vswd_closer_pending_total(void);
 /** vswd_refuse_fds() - the peer of socket @fd may not pass descriptors (Linux 6.16+). */
 void vswd_refuse_fds(int fd);
-/** vswd_recv() - recv() that takes any descriptors the peer passes, to close them later. */
-ssize_t vswd_recv(int fd, void *buf, size_t len, int flags);
+/**
+ * vswd_recv() - recvmsg() that takes any descriptors the peer passes and
+ * has them closed later as @owner's; *@passed becomes true if there were any.
+ */
+ssize_t vswd_recv(int fd, guint32 owner, void *buf, size_t len, int flags, bool *passed);
 
 /* privs.c: keep only what the features in use need */
 /**
