@@ -14,11 +14,15 @@
  * Doorbells: vswitchd gives us the write end of a pipe to kick it and the
  * read end of one it kicks us with; a kick is a write of 8 bytes (a full
  * pipe means one is pending), clearing reads what is there.  An older
- * vswitchd gave eventfds, which work with the same calls.
+ * vswitchd gave eventfds, which work with the same calls.  A kick after
+ * vswitchd went away meets a pipe without a reader: EPIPE, and SIGPIPE,
+ * which a library must not deliver to a program that has not chosen to
+ * ignore it, so the kick blocks and drops it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,7 @@ struct vsw_port {
 	struct vsw_rec_view cur;	/* frame returned by the last vsw_recv() */
 	bool have_cur;
 	bool broken;			/* ring corrupted or reset by the daemon */
+	bool sigpipe_ignored;		/* SIG_IGN when the port was attached */
 	int next_id;
 	int mac_id;			/* the set-mac request answered last, or waited for */
 	int mac_status;			/* its answer: 0, -errno, or -EINPROGRESS */
@@ -633,6 +638,11 @@ int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
 	close(fds[0]);
 	fds[0] = -1;
 	p->kick_switch_fd = fds[1];
+	{
+		struct sigaction sa;
+
+		p->sigpipe_ignored = !sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_IGN;
+	}
 	p->event_fd = fds[2];
 	fds[1] = fds[2] = -1;
 	s = json_object_get_string_member_with_default(r, "port", "");
@@ -702,13 +712,30 @@ void *vsw_port_shm(const struct vsw_port *p, size_t *size)
 	return p->shm;
 }
 
-static void kick(int fd)
+static void kick(struct vsw_port *p)
 {
 	uint64_t one = 1;
+	sigset_t pipe_set, old, pending;
+	struct timespec now = { 0, 0 };
+	bool was_pending;
+	int saved = errno;
 
 	/* EAGAIN: the pipe is full, a kick is pending; the peer will wake. */
-	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (p->sigpipe_ignored) {
+		(void)!write(p->kick_switch_fd, &one, sizeof(one));
+		errno = saved;
 		return;
+	}
+	/* Keep a SIGPIPE of ours from the program; leave one it had pending. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	if (write(p->kick_switch_fd, &one, sizeof(one)) < 0 && errno == EPIPE && !was_pending)
+		sigtimedwait(&pipe_set, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
 }
 
 void vsw_event_clear(struct vsw_port *p)
@@ -796,7 +823,7 @@ int vsw_mac_status(const struct vsw_port *p)
 void vsw_flush(struct vsw_port *p)
 {
 	if (vsw_prod_publish(&p->tx))
-		kick(p->kick_switch_fd);
+		kick(p);
 }
 
 int vsw_send(struct vsw_port *p, const struct vsw_vnet_hdr *hdr,
@@ -899,7 +926,7 @@ void vsw_recv_done(struct vsw_port *p)
 void vsw_recv_flush(struct vsw_port *p)
 {
 	if (vsw_cons_release(&p->rx))
-		kick(p->kick_switch_fd);
+		kick(p);
 }
 
 bool vsw_rx_arm(struct vsw_port *p)

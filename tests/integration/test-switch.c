@@ -8,6 +8,7 @@
  * interface is created and nothing is sent on any network.
  */
 #include <string.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -228,7 +229,10 @@ static void test_counters(void)
 	daemon_cleanup(&d);
 }
 
-/* Switches and run-time VLANs survive a restart; clients re-attach. */
+/*
+ * Switches and run-time VLANs survive the daemon's death; clients outlive
+ * it and re-attach.
+ */
 static void test_persistence(void)
 {
 	struct daemon d;
@@ -245,6 +249,16 @@ static void test_persistence(void)
 	start(&a, &d, "lab", "a", 0);
 	r2 = ctl_ok(&d, "port-set", "{\"switch\":\"lab\",\"port\":\"a\",\"vlan\":7}");
 
+	/* Killed, not stopped: what it persisted is all there is. */
+	g_assert_cmpint(kill(d.pid, SIGKILL), ==, 0);
+	g_assert_cmpint(waitpid(d.pid, NULL, 0), ==, d.pid);
+	d.pid = 0;
+	/*
+	 * a's doorbell has no reader now: libvswitch must not kill a client
+	 * that does not ignore SIGPIPE (vsw-peer does not) when it kicks.
+	 */
+	g_free(peer_cmd(&a, "send %s", bc));
+	g_free(peer_cmd(&a, "send %s", bc));
 	daemon_restart(&d, NULL);
 	status = peer_cmd(&a, "status %d", 2000);
 	g_assert_cmpstr(status, ==, "gone");	/* the old daemon dropped it */
