@@ -361,6 +361,24 @@ check "IPv6: TCP beyond (2001:db8::1)" \
 check "IPv6: DNS via fec0::3" \
 	sh -c "ip netns exec $GUEST timeout 10 busybox nslookup www6.vswitch.test fec0::3 |
 	       grep -q 2001:db8::86"
+nat_state() { # the NAT's "crashes restarts running pid"
+	call '{"execute":"nat-show"}' | "$python" -c 'import json,sys
+r = json.load(sys.stdin)["return"]
+print(r["crashes"], r["restarts"], r["running"], r["pid"])'
+}
+# libslirp 4.7 logs "external icmpv6 not supported yet" for every echo
+# request beyond the gateway (GLib's own log writer, which the helper's
+# seccomp filter did not allow, killed the helper there): 100 of them
+# leave at most 5 lines in the log, and the helper as it was.
+icmp6_before=$(grep -c 'external icmpv6' "$tmp/vswitchd.log")
+state_before=$(nat_state)
+in_guest timeout 20 ping -6 -q -c 100 -i 0.01 -W 1 2001:db8::1 >/dev/null 2>&1
+sleep 0.5
+icmp6_logged=$(( $(grep -c 'external icmpv6' "$tmp/vswitchd.log") - icmp6_before ))
+check "IPv6: pings beyond the gateway do not crash the NAT (same pid, no restart)" \
+	test "$(nat_state)" = "$state_before"
+check "IPv6: a guest cannot flood the log through libslirp ($icmp6_logged lines for 100 pings)" \
+	test "$icmp6_logged" -ge 1 -a "$icmp6_logged" -le 5
 
 # ---------------------------------------------------------------------
 # Port forwards
@@ -508,11 +526,6 @@ for proto, ident, offset in ((17, 0x1234, 1), (1, 0x1235, 1), (17, 0x1236, 100))
     hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
     s.send(eth + hdr + payload)
 EOF
-nat_state() { # the NAT's "crashes restarts running pid"
-	call '{"execute":"nat-show"}' | "$python" -c 'import json,sys
-r = json.load(sys.stdin)["return"]
-print(r["crashes"], r["restarts"], r["running"], r["pid"])'
-}
 state_before=$(nat_state)
 check "lone last fragments (UDP, ICMP) to the gateway" in_guest timeout 10 "$python" "$tmp/frag.py"
 sleep 1
