@@ -85,16 +85,22 @@ static const char *tools_for_others(void)
 /* argv prefix that runs a tool of ours as @uid (with @group), or nothing for 0. */
 static void as_user(GPtrArray *argv, uid_t uid, gid_t group)
 {
-	static char env[PATH_MAX + 32];
+	/* Static: @argv is spawned before the next call, and nothing leaks. */
+	static char env[PATH_MAX + 32], reuid[32], regid[32], groups[32];
 
 	if (!uid)
 		return;
 	g_snprintf(env, sizeof(env), "LD_LIBRARY_PATH=%s", tools_for_others());
+	g_snprintf(reuid, sizeof(reuid), "--reuid=%u", (unsigned)uid);
+	g_snprintf(regid, sizeof(regid), "--regid=%u", (unsigned)uid);
+	if (group)
+		g_snprintf(groups, sizeof(groups), "--groups=%u", (unsigned)group);
+	else
+		g_strlcpy(groups, "--clear-groups", sizeof(groups));
 	g_ptr_array_add(argv, "setpriv");
-	g_ptr_array_add(argv, g_strdup_printf("--reuid=%u", (unsigned)uid));
-	g_ptr_array_add(argv, g_strdup_printf("--regid=%u", (unsigned)uid));
-	g_ptr_array_add(argv, group ? g_strdup_printf("--groups=%u", (unsigned)group) :
-				      g_strdup("--clear-groups"));
+	g_ptr_array_add(argv, reuid);
+	g_ptr_array_add(argv, regid);
+	g_ptr_array_add(argv, groups);
 	g_ptr_array_add(argv, "env");
 	g_ptr_array_add(argv, env);
 }
