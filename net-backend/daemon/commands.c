@@ -576,17 +576,6 @@ static JsonNode *cmd_port_unprovision(struct vswd *d, struct vswd_conn *c, JsonO
 	return commit(d, g_steal_pointer(&m), err);
 }
 
-static gint cmp_mport(gconstpointer a, gconstpointer b, gpointer data)
-{
-	const struct vswd_model *m = data;
-	const struct vswd_mport *x = *(struct vswd_mport *const *)a;
-	const struct vswd_mport *y = *(struct vswd_mport *const *)b;
-	int c = strcmp(vswd_model_switch_by_id(m, x->sw_id)->name,
-		       vswd_model_switch_by_id(m, y->sw_id)->name);
-
-	return c ? c : strcmp(x->name, y->name);
-}
-
 static JsonNode *cmd_port_provisioned(struct vswd *d, struct vswd_conn *c, JsonObject *a,
 				      GError **err)
 {
@@ -606,7 +595,7 @@ static JsonNode *cmd_port_provisioned(struct vswd *d, struct vswd_conn *c, JsonO
 		if (!ms || p->sw_id == ms->id)
 			g_ptr_array_add(ports, (gpointer)p);
 	}
-	g_ptr_array_sort_with_data(ports, cmp_mport, d->model);
+	g_ptr_array_sort_with_data(ports, vswd_mport_cmp, d->model);
 	arr = json_array_new();
 	for (unsigned i = 0; i < ports->len; i++)
 		json_array_add_element(arr, vswd_mport_to_json(d, ports->pdata[i]));
@@ -893,18 +882,6 @@ static JsonNode *cmd_nat_forward_remove(struct vswd *d, struct vswd_conn *c, Jso
 	return commit(d, g_steal_pointer(&m), err);
 }
 
-static gint cmp_fwd(gconstpointer a, gconstpointer b)
-{
-	const struct vswd_mfwd *x = *(struct vswd_mfwd *const *)a;
-	const struct vswd_mfwd *y = *(struct vswd_mfwd *const *)b;
-
-	if (x->udp != y->udp)
-		return x->udp ? 1 : -1;
-	if (x->host_addr.s_addr != y->host_addr.s_addr)
-		return ntohl(x->host_addr.s_addr) < ntohl(y->host_addr.s_addr) ? -1 : 1;
-	return (int)x->host_port - (int)y->host_port;
-}
-
 static JsonNode *cmd_nat_forward_list(struct vswd *d, struct vswd_conn *c, JsonObject *a,
 				      GError **err)
 {
@@ -914,7 +891,7 @@ static JsonNode *cmd_nat_forward_list(struct vswd *d, struct vswd_conn *c, JsonO
 
 	for (unsigned i = 0; i < d->model->fwds->len; i++)
 		g_ptr_array_add(fwds, d->model->fwds->pdata[i]);
-	g_ptr_array_sort(fwds, cmp_fwd);
+	g_ptr_array_sort(fwds, vswd_mfwd_cmp);
 	for (unsigned i = 0; i < fwds->len; i++)
 		json_array_add_element(arr, vswd_fwd_to_json(d, fwds->pdata[i]));
 	n = json_node_new(JSON_NODE_ARRAY);

@@ -663,7 +663,7 @@ static bool parse_num(const char *s, guint64 min, guint64 max, guint64 *out)
 	       g_ascii_string_to_unsigned(s, 10, min, max, out, NULL);
 }
 
-static bool parse_bool(const char *v, bool *out)
+bool vswd_parse_bool(const char *v, bool *out)
 {
 	if (!strcmp(v, "true"))
 		*out = true;
@@ -799,7 +799,7 @@ static bool key_bool(GKeyFile *kf, const char *path, const char *group, const ch
 {
 	g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
 
-	if (v && !parse_bool(v, out))
+	if (v && !vswd_parse_bool(v, out))
 		return bad(err, path, group, "%s must be true or false, not '%s'", key, v);
 	return true;
 }
@@ -981,7 +981,7 @@ static void save_port(const struct vswd_model *m, const struct vswd_mport *p, GK
 		g_key_file_set_int64(kf, group, "owner-group", p->owner_gid);
 }
 
-static gint cmp_port_key(gconstpointer a, gconstpointer b, gpointer data)
+gint vswd_mport_cmp(gconstpointer a, gconstpointer b, gpointer data)
 {
 	const struct vswd_model *m = data;
 	const struct vswd_mport *x = *(struct vswd_mport *const *)a;
@@ -1013,7 +1013,7 @@ GKeyFile *vswd_model_to_keyfile(const struct vswd_model *m)
 	}
 	for (unsigned i = 0; i < m->ports->len; i++)
 		g_ptr_array_add(ports, m->ports->pdata[i]);
-	g_ptr_array_sort_with_data(ports, cmp_port_key, (gpointer)m);
+	g_ptr_array_sort_with_data(ports, vswd_mport_cmp, (gpointer)m);
 	for (unsigned i = 0; i < ports->len; i++)
 		save_port(m, ports->pdata[i], kf);
 	vswd_natcfg_save(m, kf);

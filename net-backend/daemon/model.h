@@ -276,6 +276,8 @@ struct vswd_mfwd *vswd_model_fwd_find(const struct vswd_model *m, bool udp,
 				      struct in_addr host_addr, uint16_t host_port);
 /** vswd_mfwd_equal() - same forward (all fields). */
 bool vswd_mfwd_equal(const struct vswd_mfwd *a, const struct vswd_mfwd *b);
+/** vswd_mfwd_cmp() - g_ptr_array_sort() order of forwards: TCP first, by host address, port. */
+gint vswd_mfwd_cmp(gconstpointer a, gconstpointer b);
 /** vswd_nat_guest_addr_ok() - where a forward may go: a host address of the subnet that is not libslirp's. */
 bool vswd_nat_guest_addr_ok(const struct vswd_nat_settings *s, struct in_addr a);
 /** vswd_nat_settings_equal() - same settings (a change restarts the NAT). */
@@ -382,6 +384,14 @@ void vswd_port_settings_from(const struct vswd_mport *p, struct vswd_port_settin
 bool vswd_vlan_list_parse(const char *v, uint64_t bits[64]);
 /** vswd_vlan_list_format() - a bitmap as "10;20-29" (to g_free()). */
 char *vswd_vlan_list_format(const uint64_t bits[64]);
+
+/**
+ * vswd_mport_cmp() - g_ptr_array_sort_with_data() order of provisioned
+ * ports (@data: the model): by switch name, then port name.
+ */
+gint vswd_mport_cmp(gconstpointer a, gconstpointer b, gpointer data);
+/** vswd_parse_bool() - "true" or "false" (as the state file writes them). */
+bool vswd_parse_bool(const char *v, bool *out);
 
 /** vswd_mac_parse() - "52:54:00:12:34:56" into @mac; false if malformed. */
 bool vswd_mac_parse(const char *s, uint8_t mac[6]);

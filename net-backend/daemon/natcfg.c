@@ -100,17 +100,6 @@ static bool parse_ip4_port(const char *s, struct in_addr *a, uint16_t *port)
 	return true;
 }
 
-static bool parse_bool(const char *v, bool *out)
-{
-	if (!strcmp(v, "true"))
-		*out = true;
-	else if (!strcmp(v, "false"))
-		*out = false;
-	else
-		return false;
-	return true;
-}
-
 static bool in_subnet(const struct vswd_nat_settings *s, struct in_addr a)
 {
 	return (a.s_addr & s->mask.s_addr) == s->net.s_addr;
@@ -346,7 +335,7 @@ bool vswd_nat_settings_parse(GHashTable *raw, const struct vswd_model_defaults *
 		return bad(err, where, "dhcp-start '%s' is not an IPv4 address", v);
 	if (!check_addresses(&s, where, err))
 		return false;
-	if ((v = g_hash_table_lookup(raw, "ipv6")) && !parse_bool(v, &s.ipv6))
+	if ((v = g_hash_table_lookup(raw, "ipv6")) && !vswd_parse_bool(v, &s.ipv6))
 		return bad(err, where, "ipv6 must be true or false, not '%s'", v);
 	if ((v = g_hash_table_lookup(raw, "ipv6-prefix")) && !parse_prefix6(v, &s))
 		return bad(err, where, "ipv6-prefix '%s': expected a unicast /64 such as "
@@ -354,7 +343,7 @@ bool vswd_nat_settings_parse(GHashTable *raw, const struct vswd_model_defaults *
 	derive6(&s);
 	if ((v = g_hash_table_lookup(raw, "mtu")) && !parse_uint(v, MTU_MIN, MTU_MAX, &s.mtu))
 		return bad(err, where, "mtu must be %d-%d, not '%s'", MTU_MIN, MTU_MAX, v);
-	if ((v = g_hash_table_lookup(raw, "host-loopback")) && !parse_bool(v, &s.host_loopback))
+	if ((v = g_hash_table_lookup(raw, "host-loopback")) && !vswd_parse_bool(v, &s.host_loopback))
 		return bad(err, where, "host-loopback must be true or false, not '%s'", v);
 	if ((v = g_hash_table_lookup(raw, "domain"))) {
 		if (!dns_name_valid(v))
@@ -586,7 +575,7 @@ bool vswd_natcfg_load(struct vswd_model *m, GKeyFile *kf, const char *path, GErr
 	return true;
 }
 
-static gint cmp_fwd(gconstpointer a, gconstpointer b)
+gint vswd_mfwd_cmp(gconstpointer a, gconstpointer b)
 {
 	const struct vswd_mfwd *x = *(struct vswd_mfwd *const *)a;
 	const struct vswd_mfwd *y = *(struct vswd_mfwd *const *)b;
@@ -619,7 +608,7 @@ void vswd_natcfg_save(const struct vswd_model *m, GKeyFile *kf)
 				      g_hash_table_lookup(m->nat_raw, keys->pdata[i]));
 	for (unsigned i = 0; i < m->fwds->len; i++)
 		g_ptr_array_add(fwds, m->fwds->pdata[i]);
-	g_ptr_array_sort(fwds, cmp_fwd);
+	g_ptr_array_sort(fwds, vswd_mfwd_cmp);
 	for (unsigned i = 0; i < fwds->len; i++) {
 		const struct vswd_mfwd *f = fwds->pdata[i];
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
