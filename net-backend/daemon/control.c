@@ -173,7 +173,12 @@ static void conn_send(struct vswd_conn *c, const char *line)
 	}
 	/* Replies to earlier requests still unread: the client reads no replies. */
 	if (c->out->len > OUT_MAX) {
-		g_warning("client pid %d reads no replies: disconnecting it", (int)c->peer.pid);
+		static struct vswd_log_rate rate;
+		unsigned missed;
+
+		if (vswd_log_rate_ok(&rate, &missed))
+			g_warning("client pid %d reads no replies: disconnecting it%s",
+				  (int)c->peer.pid, missed ? " (and others before, not logged)" : "");
 		g_string_truncate(c->out, 0);
 		c->closing = true;
 		conn_flush(c);
@@ -313,15 +318,19 @@ static void conn_close_soon(struct vswd_conn *c)
 
 static gboolean idle_timeout(gpointer data)
 {
+	static struct vswd_log_rate idle_rate;
 	struct vswd_conn *c = data;
+	unsigned missed;
 
 	c->idle_src = 0;
 	if (c->port || c->pending) {
 		/* Port owners may stay silent; the timer starts again when they are done. */
 		return G_SOURCE_REMOVE;
 	}
-	g_message("client pid %d (uid %u) sent no complete request for %u s: closing it",
-		  (int)c->peer.pid, (unsigned)c->peer.uid, c->ctl->d->cfg.idle_timeout_s);
+	if (vswd_log_rate_ok(&idle_rate, &missed))
+		g_message("client pid %d (uid %u) sent no complete request for %u s: closing it%s",
+			  (int)c->peer.pid, (unsigned)c->peer.uid, c->ctl->d->cfg.idle_timeout_s,
+			  missed ? " (and others before, not logged)" : "");
 	conn_shut(c);
 	return G_SOURCE_REMOVE;
 }

@@ -91,8 +91,14 @@ static void port_remove(struct vswd *d, struct vswd_port *vp, const char *reason
 	vsw_dp_port_del(d->dp, vp->port);
 	g_ptr_array_remove(vp->sw->ports, vp);
 	if (reason) {
-		g_message("resetting port '%s' of switch '%s': %s", vp->port->name,
-			  vp->sw->name, reason);
+		static struct vswd_log_rate rate;
+		unsigned missed;
+
+		/* A client can corrupt its ring, attach again, and so on. */
+		if (vswd_log_rate_ok(&rate, &missed))
+			g_message("resetting port '%s' of switch '%s': %s%s", vp->port->name,
+				  vp->sw->name, reason,
+				  missed ? " (and others before, not logged)" : "");
 		if (vp->ops && vp->ops->reset)
 			vp->ops->reset(vp->owner, vp, reason);
 	}

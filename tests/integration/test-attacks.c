@@ -1127,6 +1127,19 @@ static void test_reset_close_churn(void)
 	g_assert_cmpfloat(cpu, <, 2.0);
 	honest_pair_talks(&a, &b);
 	control_answers(&d);
+	/* Nor does the attacker fill the log: one line per reset at most 10 per 10 s. */
+	{
+		g_autofree char *log = NULL;
+		unsigned lines = 0;
+
+		g_assert_true(g_file_get_contents(d.log, &log, NULL, NULL));
+		for (const char *p = log; (p = strstr(p, "resetting port")); p++)
+			lines++;
+		g_test_message("churn: %u reset lines in the log for %d resets", lines,
+			       CHURN_ROUNDS);
+		g_assert_cmpuint(lines, >=, 1);
+		g_assert_cmpuint(lines, <=, 20);
+	}
 
 	peer_stop(&a);
 	peer_stop(&b);
