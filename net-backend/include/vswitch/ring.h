@@ -5,7 +5,7 @@
  * Copyright (C) 2026 The vswitch authors
  *
  * Every port (one guest NIC, one benchmark client, ...) gets its own memfd
- * from vswitchd, sealed against shrinking, plus two eventfds.  Ports never
+ * from vswitchd, sealed against shrinking, plus two doorbell pipes.  Ports never
  * share memory with each other.  The memfd holds two single-producer /
  * single-consumer byte rings of variable-length records:
  *
@@ -54,8 +54,10 @@
  *   - A producer that found the ring full sets VSW_RING_F_NEED_SPACE in
  *     prod_flags with the mirror-image protocol; the consumer kicks it after
  *     freeing space.
- *   - The client waits on kick_fd[VSW_TO_CLIENT]; the switch on
- *     kick_fd[VSW_TO_SWITCH].  One eventfd per side serves both rings.
+ *   - The client waits on the read end of one pipe, the switch on the
+ *     read end of the other; a kick writes 8 bytes to the waiter's pipe
+ *     (a full pipe: a kick is pending already).  One pipe per side serves
+ *     both rings.
  *
  * Everything read from shared memory is untrusted: read each index, length
  * and flag once into a local, validate the local, and use only the local.

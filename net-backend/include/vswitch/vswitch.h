@@ -117,7 +117,7 @@ int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
 /** vsw_detach() - close the port; the daemon removes it.  NULL is fine. */
 void vsw_detach(struct vsw_port *p);
 
-/** vsw_port_event_fd() - eventfd the switch kicks: frames arrived or ring space freed. */
+/** vsw_port_event_fd() - fd (a pipe) the switch kicks: frames arrived or ring space freed. */
 int vsw_port_event_fd(const struct vsw_port *p);
 
 /** vsw_port_ctrl_fd() - the control connection; readable on a message or hang-up. */
