@@ -161,6 +161,7 @@
 #include <dirent.h>
 
 #include "vswitch/vswitch.h"
+#include "tool-util.h"
 #include "ring-ops.h"
 
 #define ETH_HLEN	14
@@ -174,14 +175,6 @@ static struct vsw_port *port;
 static uint8_t frame[VSW_FRAME_MAX];
 static uint8_t my_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static uint8_t dst_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *errname(int e)
 {
@@ -201,32 +194,6 @@ static const char *errname(int e)
 	case ENOTCONN: return "ENOTCONN";
 	default: return strerrorname_np(e) ? strerrorname_np(e) : "E?";
 	}
-}
-
-static int unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	while (s[0] && s[1] && n < max) {
-		unsigned v;
-
-		if (sscanf(s, "%2x", &v) != 1)
-			return -1;
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return (int)n;
-}
-
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return true;
 }
 
 /* A connected, non-blocking stream socket to the daemon; -errno on failure. */
@@ -1076,23 +1043,6 @@ static void cmd_send(char *args)
 		printf("ok\n");
 }
 
-/* Wait for the next frame until @deadline; Return: 1, 0 (timeout), -errno. */
-static int next_frame(struct vsw_frame *f, int64_t deadline)
-{
-	for (;;) {
-		int rc = vsw_recv(port, f), left;
-
-		if (rc)
-			return rc;
-		left = (int)(deadline - now_ms());
-		if (left <= 0)
-			return 0;
-		rc = vsw_wait(port, left);
-		if (rc < 0)
-			return rc;
-	}
-}
-
 /*
  * The state of the L4 checksum of IPv4 frame @f (@len bytes): "good",
  * "partial" (the pseudo-header sum a NEEDS_CSUM frame carries), "bad", or
@@ -1124,7 +1074,7 @@ static const char *l4_csum_state(const uint8_t *f, uint32_t len)
 static void cmd_recvhdr(char *args)
 {
 	struct vsw_frame f;
-	int rc = next_frame(&f, now_ms() + atoi(args));
+	int rc = next_frame(port, &f, now_ms() + atoi(args));
 	static uint8_t copy[VSW_FRAME_MAX];
 
 	if (rc > 0) {
@@ -1150,7 +1100,7 @@ static void cmd_segs(char *args)
 	uint32_t maxlen = 0;
 	struct vsw_frame f;
 
-	while (next_frame(&f, deadline) > 0) {
+	while (next_frame(port, &f, deadline) > 0) {
 		const uint8_t *ip = copy + ETH_HLEN;
 		uint32_t len = f.len;
 
@@ -1176,51 +1126,12 @@ static void cmd_segs(char *args)
 	printf("segs %ld payload %ld maxlen %u bad %ld offl %ld\n", n, payload, maxlen, bad, offl);
 }
 
-static void cmd_count(char *args)
-{
-	int64_t deadline = now_ms() + atoi(args);
-	struct vsw_frame f;
-	long n = 0;
-
-	while (next_frame(&f, deadline) > 0) {
-		vsw_recv_done(port);
-		if (++n % 64 == 0)
-			vsw_recv_flush(port);
-	}
-	vsw_recv_flush(port);
-	printf("count %ld\n", n);
-}
-
 static void cmd_raw_prod(char *args)
 {
 	__atomic_store_n(&ring_of(VSW_TX)->prod, (uint32_t)strtoul(args, NULL, 0),
 			 __ATOMIC_RELEASE);
 	kick_once(8);
 	printf("ok\n");
-}
-
-static void cmd_status(char *args)
-{
-	int64_t deadline = now_ms() + atoi(args);
-	struct pollfd pfd = { vsw_port_ctrl_fd(port), POLLIN, 0 };
-
-	for (;;) {
-		int left = (int)(deadline - now_ms()), rc;
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0) {
-			printf("alive\n");
-			return;
-		}
-		rc = vsw_ctrl_process(port);
-		if (rc == -EPROTO) {
-			printf("reset\n");
-			return;
-		}
-		if (rc < 0) {
-			printf("gone\n");
-			return;
-		}
-	}
 }
 
 static int run_port(const struct vsw_attach_opts *o)
@@ -1285,11 +1196,11 @@ static int run_port(const struct vsw_attach_opts *o)
 		else if (!strcmp(cmd, "segs"))
 			cmd_segs(args);
 		else if (!strcmp(cmd, "count"))
-			cmd_count(args);
+			printf("count %ld\n", count_frames(port, atoi(args)));
 		else if (!strcmp(cmd, "raw-prod"))
 			cmd_raw_prod(args);
 		else if (!strcmp(cmd, "status"))
-			cmd_status(args);
+			printf("%s\n", port_status(port, atoi(args)));
 		else if (!strcmp(cmd, "quit"))
 			break;
 		else

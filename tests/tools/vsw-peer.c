@@ -38,33 +38,11 @@
 #include <unistd.h>
 
 #include "vswitch/vswitch.h"
+#include "tool-util.h"
 #include "ring-ops.h"
 
 static struct vsw_port *port;
 static uint8_t frame[VSW_FRAME_MAX];
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	while (s[0] && s[1] && n < max) {
-		unsigned v;
-
-		if (sscanf(s, "%2x", &v) != 1)
-			return -1;
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return (int)n;
-}
 
 static void reply_frame(const struct vsw_frame *f)
 {
@@ -72,23 +50,6 @@ static void reply_frame(const struct vsw_frame *f)
 	for (uint32_t i = 0; i < f->len; i++)
 		printf("%02x", f->data[i]);
 	printf("\n");
-}
-
-/* Wait for the next frame until @deadline; Return: 1, 0 (timeout), -errno. */
-static int next_frame(struct vsw_frame *f, int64_t deadline)
-{
-	for (;;) {
-		int rc = vsw_recv(port, f), left;
-
-		if (rc)
-			return rc;
-		left = (int)(deadline - now_ms());
-		if (left <= 0)
-			return 0;
-		rc = vsw_wait(port, left);
-		if (rc < 0)
-			return rc;
-	}
 }
 
 static void cmd_send(char *args)
@@ -161,7 +122,7 @@ static void cmd_sendn(char *args)
 static void cmd_recv(char *args)
 {
 	struct vsw_frame f;
-	int rc = next_frame(&f, now_ms() + atoi(args));
+	int rc = next_frame(port, &f, now_ms() + atoi(args));
 
 	if (rc > 0) {
 		reply_frame(&f);
@@ -172,23 +133,6 @@ static void cmd_recv(char *args)
 	} else {
 		printf("err %s\n", vsw_strerror(rc));
 	}
-}
-
-static void cmd_count(char *args)
-{
-	int64_t deadline = now_ms() + atoi(args);
-	struct vsw_frame f;
-	long n = 0;
-	int rc;
-
-	while ((rc = next_frame(&f, deadline)) > 0) {
-		vsw_recv_done(port);
-		n++;
-		if (n % 64 == 0)
-			vsw_recv_flush(port);
-	}
-	vsw_recv_flush(port);
-	printf("count %ld\n", n);
 }
 
 /* The TX ring (client -> switch) as a hostile client sees it. */
@@ -235,41 +179,6 @@ static void cmd_raw_rec(char *args)
 	__atomic_store_n(&r->prod, prod + step, __ATOMIC_RELEASE);
 	kick_switch();
 	printf("ok\n");
-}
-
-static void cmd_status(char *args)
-{
-	int64_t deadline = now_ms() + atoi(args);
-	struct pollfd pfd = { vsw_port_ctrl_fd(port), POLLIN, 0 };
-
-	for (;;) {
-		int left = (int)(deadline - now_ms()), rc;
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0) {
-			printf("alive\n");
-			return;
-		}
-		rc = vsw_ctrl_process(port);
-		if (rc == -EPROTO) {
-			printf("reset\n");
-			return;
-		}
-		if (rc < 0) {
-			printf("gone\n");
-			return;
-		}
-	}
-}
-
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return true;
 }
 
 static void cmd_mac(char *args)
@@ -373,13 +282,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(cmd, "recv"))
 			cmd_recv(args);
 		else if (!strcmp(cmd, "count"))
-			cmd_count(args);
+			printf("count %ld\n", count_frames(port, atoi(args)));
 		else if (!strcmp(cmd, "raw-prod"))
 			cmd_raw_prod(args);
 		else if (!strcmp(cmd, "raw-rec"))
 			cmd_raw_rec(args);
 		else if (!strcmp(cmd, "status"))
-			cmd_status(args);
+			printf("%s\n", port_status(port, atoi(args)));
 		else if (!strcmp(cmd, "vlan"))
 			cmd_vlan(args);
 		else if (!strcmp(cmd, "mac"))

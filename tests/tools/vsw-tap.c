@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "vswitch/vswitch.h"
+#include "tool-util.h"
 
 static volatile sig_atomic_t stop;
 
@@ -62,25 +63,6 @@ static int tap_open(const char *name, bool offload)
 		return e;
 	}
 	return fd;
-}
-
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return true;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Move frames until told to stop; Return: 0 on stop, <0 when the port died. */
