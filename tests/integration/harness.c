@@ -26,13 +26,15 @@
 
 #define WAIT_MS		5000	/* bound on any start-up or reply */
 
+static char *build_dir;
 static char *vswitchd_bin;
 static char *peer_bin;
+static char *attack_bin;
 static char *ctl_bin;
 static char *lib_dir;
 static char *copy_dir;		/* the tools, where any user can run them */
 
-static gint64 now_ms(void)
+gint64 now_ms(void)
 {
 	return g_get_monotonic_time() / 1000;
 }
@@ -45,8 +47,10 @@ void harness_init(int *argc, char ***argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!b)
 		b = BUILD_DIR;
+	build_dir = g_strdup(b);
 	vswitchd_bin = g_build_filename(b, "net-backend", "daemon", "vswitchd", NULL);
 	peer_bin = g_build_filename(b, "tests", "vsw-peer", NULL);
+	attack_bin = g_build_filename(b, "tests", "vsw-attack", NULL);
 	ctl_bin = g_build_filename(b, "net-backend", "cli", "vswitchctl", NULL);
 	lib_dir = g_build_filename(b, "net-backend", "lib", NULL);
 }
@@ -62,12 +66,17 @@ static void remove_copies(void)
 		g_printerr("cannot remove %s\n", copy_dir);
 }
 
+char *build_file(const char *rel)
+{
+	return g_build_filename(build_dir, rel, NULL);
+}
+
 /*
  * The client tools, where another user can run them: the build may live
  * where only root can reach (a clone under /root), so copy them, with
  * libvswitch, to a directory anyone may enter.
  */
-static const char *tools_for_others(void)
+const char *tools_for_others(void)
 {
 	g_autofree char *cmd = NULL;
 
@@ -75,15 +84,17 @@ static const char *tools_for_others(void)
 		return copy_dir;
 	copy_dir = g_dir_make_tmp("vsw-tools-XXXXXX", NULL);
 	g_assert_nonnull(copy_dir);
-	cmd = g_strdup_printf("cp '%s' '%s' '%s'/libvswitch.so '%s'/libvswitch.so.0 '%s'/ && chmod -R a+rX '%s'",
-			      peer_bin, ctl_bin, lib_dir, lib_dir, copy_dir, copy_dir);
+	/* vsw-attack only where the test that uses it had it built. */
+	cmd = g_strdup_printf("cp '%s' '%s' '%s'/libvswitch.so '%s'/libvswitch.so.0 '%s'/ && "
+			      "{ [ ! -e '%s' ] || cp '%s' '%s'/; } && chmod -R a+rX '%s'",
+			      peer_bin, ctl_bin, lib_dir, lib_dir, copy_dir, attack_bin,
+			      attack_bin, copy_dir, copy_dir);
 	g_assert_cmpint(system(cmd), ==, 0);
 	atexit(remove_copies);
 	return copy_dir;
 }
 
-/* argv prefix that runs a tool of ours as @uid (with @group), or nothing for 0. */
-static void as_user(GPtrArray *argv, uid_t uid, gid_t group)
+void as_user(GPtrArray *argv, uid_t uid, gid_t group)
 {
 	/* Static: @argv is spawned before the next call, and nothing leaks. */
 	static char env[PATH_MAX + 32], reuid[32], regid[32], groups[32];
@@ -124,8 +135,7 @@ static bool wait_exit(GPid pid, int ms, int *status)
 	return false;
 }
 
-/* In the child: die with the test, even when an assertion aborts it. */
-static void die_with_parent(gpointer data)
+void die_with_parent(gpointer data)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
@@ -213,6 +223,24 @@ void daemon_restart(struct daemon *d, const char *const *extra)
 {
 	daemon_stop(d);
 	spawn_daemon(d, extra);
+}
+
+bool need_root(void)
+{
+	g_autofree char *setpriv = g_find_program_in_path("setpriv");
+
+	if (geteuid() != 0 || !setpriv) {
+		g_test_skip("needs root and setpriv to run a client as another user");
+		return false;
+	}
+	return true;
+}
+
+void add_switch(struct daemon *d, const char *name)
+{
+	g_autofree char *args = g_strdup_printf("{\"name\":\"%s\"}", name);
+
+	json_node_unref(ctl_ok(d, "switch-add", args));
 }
 
 bool daemon_alive(struct daemon *d)

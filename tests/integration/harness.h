@@ -37,6 +37,29 @@ struct peer {
 
 /* Paths of the binaries under test (set from the environment or defaults). */
 void harness_init(int *argc, char ***argv);
+/** build_file() - @rel ("tests/vsw-attack") in the build directory (g_free it). */
+char *build_file(const char *rel);
+/**
+ * tools_for_others() - a directory anyone may enter holding copies of the
+ * client tools (vsw-peer, vsw-attack where built, vswitchctl) and
+ * libvswitch: the build may live where only root can reach.
+ */
+const char *tools_for_others(void);
+/**
+ * as_user() - append to @argv the prefix that runs a tool of
+ * tools_for_others() as @uid with supplementary group @group (0: none):
+ * setpriv, then LD_LIBRARY_PATH.  Nothing for uid 0.  The strings are
+ * static: spawn @argv before the next call.
+ */
+void as_user(GPtrArray *argv, uid_t uid, gid_t group);
+/** die_with_parent() - g_spawn child setup: die with the test (PR_SET_PDEATHSIG). */
+void die_with_parent(gpointer data);
+/** now_ms() - the monotonic clock in milliseconds. */
+gint64 now_ms(void);
+/** need_root() - true if root with setpriv; else marks the test skipped. */
+bool need_root(void);
+/** add_switch() - create private switch @name (it must work). */
+void add_switch(struct daemon *d, const char *name);
 
 /** daemon_start() - start vswitchd with @extra_args (NULL-terminated or NULL). */
 void daemon_start(struct daemon *d, const char *const *extra_args);

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -61,63 +60,9 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static char *attack_bin;	/* vsw-attack under test */
 static char *vswitchd_bin;
-static char *lib_dir;
-static char *copy_dir;		/* vsw-attack and libvswitch where any user can run them */
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
-
-static gint64 now_ms(void)
-{
-	return g_get_monotonic_time() / 1000;
-}
-
-static void die_with_parent(gpointer data G_GNUC_UNUSED)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void remove_copies(void)
-{
-	g_autofree char *cmd = NULL;
-
-	if (!copy_dir)
-		return;
-	cmd = g_strdup_printf("rm -rf '%s'", copy_dir);
-	if (system(cmd) != 0)
-		g_printerr("cannot remove %s\n", copy_dir);
-}
-
-/* vsw-attack and libvswitch, copied where uid NOBODY can run them. */
-static const char *tools_for_others(void)
-{
-	g_autofree char *cmd = NULL;
-
-	if (copy_dir)
-		return copy_dir;
-	copy_dir = g_dir_make_tmp("vsw-attack-XXXXXX", NULL);
-	g_assert_nonnull(copy_dir);
-	/* Not the build's object directories (libvswitch.so.0.1.0.p/). */
-	cmd = g_strdup_printf("cp '%s' '%s'/ && for f in '%s'/libvswitch.so*; do "
-			      "[ -d \"$f\" ] || cp -P \"$f\" '%s'/ || exit 1; done && "
-			      "chmod -R a+rX '%s'", attack_bin, copy_dir, lib_dir, copy_dir,
-			      copy_dir);
-	g_assert_cmpint(system(cmd), ==, 0);
-	atexit(remove_copies);
-	return copy_dir;
-}
-
-/* Tests that run a client as another user need root (and setpriv). */
-static bool need_root(void)
-{
-	g_autofree char *setpriv = g_find_program_in_path("setpriv");
-
-	if (geteuid() != 0 || !setpriv) {
-		g_test_skip("needs root and setpriv to run a client as uid 65534");
-		return false;
-	}
-	return true;
-}
 
 /* The group uid NOBODY can be in, by name (for --socket-group). */
 static const char *nobody_group(void)
@@ -136,27 +81,19 @@ static const char *nobody_group(void)
 static void attacker_spawn(struct peer *p, struct daemon *d, const char *mode,
 			   const char *const *args, uid_t uid, gid_t group)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *bin = uid ? g_build_filename(tools_for_others(), "vsw-attack", NULL) :
+				     g_strdup(attack_bin);
 	g_autoptr(GError) err = NULL;
 
 	memset(p, 0, sizeof(*p));
-	if (uid) {
-		g_ptr_array_add(argv, g_strdup("setpriv"));
-		g_ptr_array_add(argv, g_strdup_printf("--reuid=%u", (unsigned)uid));
-		g_ptr_array_add(argv, g_strdup_printf("--regid=%u", (unsigned)uid));
-		g_ptr_array_add(argv, group ? g_strdup_printf("--groups=%u", (unsigned)group) :
-					      g_strdup("--clear-groups"));
-		g_ptr_array_add(argv, g_strdup("env"));
-		g_ptr_array_add(argv, g_strdup_printf("LD_LIBRARY_PATH=%s", tools_for_others()));
-		g_ptr_array_add(argv, g_build_filename(tools_for_others(), "vsw-attack", NULL));
-	} else {
-		g_ptr_array_add(argv, g_strdup(attack_bin));
-	}
-	g_ptr_array_add(argv, g_strdup(mode));
-	g_ptr_array_add(argv, g_strdup("--socket"));
-	g_ptr_array_add(argv, g_strdup(d->sock));
+	as_user(argv, uid, group);
+	g_ptr_array_add(argv, bin);
+	g_ptr_array_add(argv, (char *)mode);
+	g_ptr_array_add(argv, "--socket");
+	g_ptr_array_add(argv, d->sock);
 	for (; args && *args; args++)
-		g_ptr_array_add(argv, g_strdup(*args));
+		g_ptr_array_add(argv, (char *)*args);
 	g_ptr_array_add(argv, NULL);
 	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
 					       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
@@ -248,12 +185,6 @@ static void honest(struct peer *p, struct daemon *d, const char *sw, const char 
 
 	if (!peer_start_opts(p, d, sw, port, vlan, &o, &error))
 		g_error("peer %s on %s: %s", port, sw, error);
-}
-
-static void add_switch(struct daemon *d, const char *name)
-{
-	g_autofree char *args = g_strdup_printf("{\"name\":\"%s\"}", name);
-	g_autoptr(JsonNode) r = ctl_ok(d, "switch-add", args);
 }
 
 /* @p must reply exactly @want to @cmd. */
@@ -1753,14 +1684,9 @@ static void test_qinq_and_truncated_tags(void)
 
 int main(int argc, char **argv)
 {
-	const char *b = g_getenv("VSWITCH_BUILD_DIR");
-
 	harness_init(&argc, &argv);
-	if (!b)
-		b = BUILD_DIR;
-	attack_bin = g_build_filename(b, "tests", "vsw-attack", NULL);
-	vswitchd_bin = g_build_filename(b, "net-backend", "daemon", "vswitchd", NULL);
-	lib_dir = g_build_filename(b, "net-backend", "lib", NULL);
+	attack_bin = build_file("tests/vsw-attack");
+	vswitchd_bin = build_file("net-backend/daemon/vswitchd");
 	g_test_add_func("/attack/doorbell-fds", test_doorbell_fds);
 	g_test_add_func("/attack/fd-passing-doorbell", test_fd_passing_doorbell);
 	g_test_add_func("/attack/fd-passing-control", test_fd_passing_control);

@@ -31,14 +31,6 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static const char *const daemon_args[] = { "--socket-group", "users", NULL };
 
-static bool need_root(void)
-{
-	if (geteuid() == 0)
-		return true;
-	g_test_skip("needs root (setpriv to another user)");
-	return false;
-}
-
 static void start_daemon(struct daemon *d)
 {
 	daemon_start(d, daemon_args);

@@ -21,12 +21,6 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 #define QUIET_MS	300	/* how long "nothing arrives" is watched */
 #define ARRIVE_MS	3000	/* bound for a frame that must arrive */
 
-static void add_switch(struct daemon *d, const char *name)
-{
-	g_autofree char *args = g_strdup_printf("{\"name\":\"%s\"}", name);
-	g_autoptr(JsonNode) r = ctl_ok(d, "switch-add", args);
-}
-
 /* The MAC each test port sends from: "a" MAC_A, "b" MAC_B, "c" MAC_C, else MAC_D. */
 static const uint8_t *mac_of(const char *port)
 {
