@@ -173,7 +173,7 @@ static void conn_send(struct vswd_conn *c, const char *line)
 	}
 	/* Replies to earlier requests still unread: the client reads no replies. */
 	if (c->out->len > OUT_MAX) {
-		static struct vswd_log_rate rate;
+		static struct vsw_log_rate rate;
 		unsigned missed;
 
 		if (vswd_log_rate_ok(&rate, &missed))
@@ -318,7 +318,7 @@ static void conn_close_soon(struct vswd_conn *c)
 
 static gboolean idle_timeout(gpointer data)
 {
-	static struct vswd_log_rate idle_rate;
+	static struct vsw_log_rate idle_rate;
 	struct vswd_conn *c = data;
 	unsigned missed;
 

@@ -91,7 +91,7 @@ static void port_remove(struct vswd *d, struct vswd_port *vp, const char *reason
 	vsw_dp_port_del(d->dp, vp->port);
 	g_ptr_array_remove(vp->sw->ports, vp);
 	if (reason) {
-		static struct vswd_log_rate rate;
+		static struct vsw_log_rate rate;
 		unsigned missed;
 
 		/* A client can corrupt its ring, attach again, and so on. */

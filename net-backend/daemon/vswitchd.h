@@ -30,6 +30,7 @@
 #include <json-glib/json-glib.h>
 
 #include "datapath.h"
+#include "lograte.h"
 #include "model.h"
 
 struct vswd;
@@ -265,38 +266,15 @@ void vswd_nat_get_info(struct vswd *d, struct vswd_nat_info *info);
 
 /*
  * Messages a client can cause, as often as it likes: each kind at most
- * VSWD_LOG_BURST times per VSWD_LOG_WINDOW_US (docs/design.md, "Bounded
- * resources"), so that no client floods the log.
+ * VSWD_LOG_BURST times per VSWD_LOG_WINDOW_US (lograte.h).
  */
 #define VSWD_LOG_BURST		10
 #define VSWD_LOG_WINDOW_US	(10 * G_USEC_PER_SEC)
 
-struct vswd_log_rate {
-	gint64 window_us;
-	unsigned said;
-	unsigned dropped;
-};
-
-/**
- * vswd_log_rate_ok() - may a message of kind @r be logged now?  When it
- * may, *@dropped gets how many of its kind were not since the last one.
- */
-static inline bool vswd_log_rate_ok(struct vswd_log_rate *r, unsigned *dropped)
+/** vswd_log_rate_ok() - vsw_log_rate_ok() with vswitchd's bounds. */
+static inline bool vswd_log_rate_ok(struct vsw_log_rate *r, unsigned *dropped)
 {
-	gint64 now = g_get_monotonic_time();
-
-	if (!r->window_us || now - r->window_us >= VSWD_LOG_WINDOW_US) {
-		r->window_us = now;
-		r->said = 0;
-	}
-	if (r->said >= VSWD_LOG_BURST) {
-		r->dropped++;
-		return false;
-	}
-	r->said++;
-	*dropped = r->dropped;
-	r->dropped = 0;
-	return true;
+	return vsw_log_rate_ok(r, VSWD_LOG_BURST, VSWD_LOG_WINDOW_US, dropped);
 }
 
 /* closer.c: what a peer could make slow to close (see closer.c) */

@@ -51,6 +51,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 
+#include "lograte.h"
 #include "nat.h"
 #include "ring-ops.h"
 #include "sandbox.h"
@@ -124,22 +125,13 @@ static void say(const char *fmt, ...)
 
 static void log_limited(const char *domain, const char *msg)
 {
-	static gint64 window_us;
-	static unsigned said, dropped;
-	gint64 now = g_get_monotonic_time();
+	static struct vsw_log_rate rate;
+	unsigned dropped;
 
-	if (!window_us || now - window_us >= LOG_WINDOW_US) {
-		if (dropped)
-			say("%u more messages in %d s not shown", dropped,
-			    (int)(LOG_WINDOW_US / G_USEC_PER_SEC));
-		window_us = now;
-		said = dropped = 0;
-	}
-	if (said >= LOG_BURST) {
-		dropped++;
+	if (!vsw_log_rate_ok(&rate, LOG_BURST, LOG_WINDOW_US, &dropped))
 		return;
-	}
-	said++;
+	if (dropped)
+		say("%u more messages not shown before this one", dropped);
 	say("%s: %s", domain ? domain : "GLib", msg ? msg : "");
 }
 
