@@ -28,6 +28,7 @@
 
 #include <arpa/inet.h>
 
+#include "../nat-config.h"
 #include "datapath.h"
 #include "nat.h"
 #include "port-shm.h"
@@ -124,26 +125,6 @@ static void to_nat(const uint8_t *f, uint32_t len)
 	natd_input(natd, f, len);
 }
 
-static SlirpConfig config(void)
-{
-	SlirpConfig c = { 0 };
-
-	c.in_enabled = true;
-	inet_pton(AF_INET, "10.0.2.0", &c.vnetwork);
-	inet_pton(AF_INET, "255.255.255.0", &c.vnetmask);
-	inet_pton(AF_INET, "10.0.2.2", &c.vhost);
-	inet_pton(AF_INET, "10.0.2.3", &c.vnameserver);
-	inet_pton(AF_INET, "10.0.2.15", &c.vdhcp_start);
-	c.in6_enabled = true;
-	inet_pton(AF_INET6, "fec0::", &c.vprefix_addr6);
-	c.vprefix_len = 64;
-	inet_pton(AF_INET6, "fec0::2", &c.vhost6);
-	inet_pton(AF_INET6, "fec0::3", &c.vnameserver6);
-	c.if_mtu = c.if_mru = 1500;
-	c.disable_host_loopback = true;
-	return c;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const struct vsw_mac_prefix reserved[] = {
@@ -175,7 +156,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	SlirpConfig c = config();
+	SlirpConfig c = test_nat_config(false);
 	size_t off = 0;
 
 	natd = natd_new(&c, &ops, NULL);

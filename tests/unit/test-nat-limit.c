@@ -27,6 +27,7 @@
 #include <glib.h>
 #include <netinet/in.h>
 
+#include "../nat-config.h"
 #include "nat.h"
 
 #define ETH_HLEN	14
@@ -267,21 +268,8 @@ static int bound(int type, uint16_t *port)
 
 static void setup(struct fixture *fx, gconstpointer data)
 {
-	SlirpConfig c = { 0 };
+	SlirpConfig c = test_nat_config(true);	/* 10.0.2.2 is our 127.0.0.1 */
 
-	c.in_enabled = true;
-	inet_pton(AF_INET, "10.0.2.0", &c.vnetwork);
-	inet_pton(AF_INET, "255.255.255.0", &c.vnetmask);
-	inet_pton(AF_INET, "10.0.2.2", &c.vhost);
-	inet_pton(AF_INET, "10.0.2.3", &c.vnameserver);
-	inet_pton(AF_INET, "10.0.2.15", &c.vdhcp_start);
-	c.in6_enabled = true;
-	inet_pton(AF_INET6, "fec0::", &c.vprefix_addr6);
-	c.vprefix_len = 64;
-	inet_pton(AF_INET6, "fec0::2", &c.vhost6);
-	inet_pton(AF_INET6, "fec0::3", &c.vnameserver6);
-	c.if_mtu = c.if_mru = 1500;
-	c.disable_host_loopback = false;	/* 10.0.2.2 is our 127.0.0.1 */
 	if (data) {
 		/* An address no socket can be bound to: every bind fails. */
 		static struct sockaddr_in nowhere = { .sin_family = AF_INET };
