@@ -61,7 +61,7 @@ struct vswd_control {
 	GHashTable *user_conns;		/* uid -> connections of non-administrators */
 	GPtrArray *shut;		/* shut connections, freed from the main loop */
 	guint reap_src;
-	gint64 refusal_logged_us;
+	struct vsw_log_rate refusal_log;
 	uint64_t refused;
 };
 
@@ -629,12 +629,11 @@ static bool peer_credentials(struct vswd *d, int fd, struct vswd_peer *p)
 /* Log a refused connection, at most once every REFUSAL_LOG_US. */
 static void refused(struct vswd_control *ctl, const char *why, const struct vswd_peer *p)
 {
-	gint64 now = g_get_monotonic_time();
+	unsigned dropped;
 
 	ctl->refused++;
-	if (ctl->refusal_logged_us && now - ctl->refusal_logged_us < REFUSAL_LOG_US)
+	if (!vsw_log_rate_ok(&ctl->refusal_log, 1, REFUSAL_LOG_US, &dropped))
 		return;
-	ctl->refusal_logged_us = now;
 	g_warning("refusing a connection (uid %u, pid %d): %s (%" G_GUINT64_FORMAT
 		  " refused so far)", p ? (unsigned)p->uid : 0u, p ? (int)p->pid : 0, why,
 		  ctl->refused);

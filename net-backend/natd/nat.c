@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lograte.h"
 #include "nat.h"
 
 #define ETH_HLEN		14
@@ -72,8 +73,8 @@ struct natd {
 	void *opaque;
 	struct vsw_reass *reass;
 	struct natd_stats st;
-	gint64 guest_error_logged_us;
-	gint64 over_limit_logged_us;
+	struct vsw_log_rate guest_error_log;	/* one line per GUEST_ERROR_LOG_US */
+	struct vsw_log_rate over_limit_log;
 	/* What libslirp answers for itself (may_open()). */
 	struct in_addr vhost, vnameserver;
 	struct in6_addr vhost6;
@@ -303,13 +304,11 @@ static bool may_open(const struct natd *n, const uint8_t *f, uint32_t len,
 
 static void log_over_limit(struct natd *n, gint64 mac, const struct guest *g)
 {
-	gint64 now = g_get_monotonic_time();
 	g_autofree char *line = NULL;
+	unsigned dropped;
 
-	if (!n->ops->log || (n->over_limit_logged_us &&
-			     now - n->over_limit_logged_us < GUEST_ERROR_LOG_US))
+	if (!n->ops->log || !vsw_log_rate_ok(&n->over_limit_log, 1, GUEST_ERROR_LOG_US, &dropped))
 		return;
-	n->over_limit_logged_us = now;
 	if (g)
 		line = g_strdup_printf("guest %02x:%02x:%02x:%02x:%02x:%02x holds %u host sockets, "
 				       "its share: its frames that would open more are dropped "
@@ -428,15 +427,13 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 static void cb_guest_error(const char *msg, void *opaque)
 {
 	struct natd *n = opaque;
-	gint64 now = g_get_monotonic_time();
+	unsigned dropped;
 
 	n->st.guest_errors++;
-	if (n->ops->log && (!n->guest_error_logged_us ||
-			    now - n->guest_error_logged_us >= GUEST_ERROR_LOG_US)) {
+	if (n->ops->log && vsw_log_rate_ok(&n->guest_error_log, 1, GUEST_ERROR_LOG_US, &dropped)) {
 		g_autofree char *line = g_strdup_printf("guest error: %s (%" G_GUINT64_FORMAT
 							" so far)", msg, n->st.guest_errors);
 
-		n->guest_error_logged_us = now;
 		n->ops->log(n->opaque, line);
 	}
 }
