@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "json-member.h"
 #include "names.h"
 #include "port-shm.h"
 #include "proto.h"
@@ -54,19 +55,15 @@ static JsonNode *cmd_whoami(struct vswd *d, struct vswd_conn *c, JsonObject *a, 
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "uid");
-	json_builder_add_int_value(b, p->uid);
-	json_builder_set_member_name(b, "gid");
-	json_builder_add_int_value(b, p->gid);
+	vsw_json_int(b, "uid", p->uid);
+	vsw_json_int(b, "gid", p->gid);
 	json_builder_set_member_name(b, "groups");
 	json_builder_begin_array(b);
 	for (unsigned i = 0; i < p->ngroups; i++)
 		json_builder_add_int_value(b, p->groups[i]);
 	json_builder_end_array(b);
-	json_builder_set_member_name(b, "pid");
-	json_builder_add_int_value(b, p->pid);
-	json_builder_set_member_name(b, "role");
-	json_builder_add_string_value(b, p->admin ? "administrator" : "port-client");
+	vsw_json_int(b, "pid", p->pid);
+	vsw_json_str(b, "role", p->admin ? "administrator" : "port-client");
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -154,16 +151,11 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 	vswd_conn_attach(c, vp, fds);
 	b = json_builder_new();
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "switch");
-	json_builder_add_string_value(b, sw->name);
-	json_builder_set_member_name(b, "port");
-	json_builder_add_string_value(b, pn);
-	json_builder_set_member_name(b, "vlan");
-	json_builder_add_int_value(b, set.vlan);
-	json_builder_set_member_name(b, "shm-size");
-	json_builder_add_int_value(b, (gint64)shm_size);
-	json_builder_set_member_name(b, "provisioned");
-	json_builder_add_boolean_value(b, set.provisioned);
+	vsw_json_str(b, "switch", sw->name);
+	vsw_json_str(b, "port", pn);
+	vsw_json_int(b, "vlan", set.vlan);
+	vsw_json_int(b, "shm-size", (gint64)shm_size);
+	vsw_json_bool(b, "provisioned", set.provisioned);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }

@@ -42,6 +42,7 @@
 #include <glib-unix.h>
 
 #include "control.h"
+#include "json-member.h"
 #include "proto.h"
 
 #define OUT_MAX			(1024 * 1024)	/* unread replies before we give up */
@@ -490,10 +491,8 @@ static JsonNode *port_event_data(struct vswd_port *vp, const char *key,
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "switch");
-	json_builder_add_string_value(b, vp->sw->name);
-	json_builder_set_member_name(b, "port");
-	json_builder_add_string_value(b, vp->port->name);
+	vsw_json_str(b, "switch", vp->sw->name);
+	vsw_json_str(b, "port", vp->port->name);
 	json_builder_set_member_name(b, key);
 	if (svalue)
 		json_builder_add_string_value(b, svalue);

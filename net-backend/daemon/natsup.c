@@ -46,6 +46,7 @@
 
 #include <glib-unix.h>
 
+#include "json-member.h"
 #include "port-shm.h"
 #include "store.h"
 #include "vswitchd.h"
@@ -235,10 +236,8 @@ static guint req_send(struct vswd_natsup *ns, const char *cmd, JsonNode *args,
 	r->done = done;
 	r->data = data;
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "cmd");
-	json_builder_add_string_value(b, cmd);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_int_value(b, r->id);
+	vsw_json_str(b, "cmd", cmd);
+	vsw_json_int(b, "id", r->id);
 	if (args) {
 		json_builder_set_member_name(b, "args");
 		json_builder_add_value(b, args);
@@ -256,16 +255,11 @@ static JsonNode *fwd_json(const struct vswd_mfwd *f)
 	char a[INET_ADDRSTRLEN];
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "udp");
-	json_builder_add_boolean_value(b, f->udp);
-	json_builder_set_member_name(b, "host-addr");
-	json_builder_add_string_value(b, inet_ntop(AF_INET, &f->host_addr, a, sizeof(a)));
-	json_builder_set_member_name(b, "host-port");
-	json_builder_add_int_value(b, f->host_port);
-	json_builder_set_member_name(b, "guest-addr");
-	json_builder_add_string_value(b, inet_ntop(AF_INET, &f->guest_addr, a, sizeof(a)));
-	json_builder_set_member_name(b, "guest-port");
-	json_builder_add_int_value(b, f->guest_port);
+	vsw_json_bool(b, "udp", f->udp);
+	vsw_json_str(b, "host-addr", inet_ntop(AF_INET, &f->host_addr, a, sizeof(a)));
+	vsw_json_int(b, "host-port", f->host_port);
+	vsw_json_str(b, "guest-addr", inet_ntop(AF_INET, &f->guest_addr, a, sizeof(a)));
+	vsw_json_int(b, "guest-port", f->guest_port);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -685,18 +679,15 @@ static JsonNode *start_args(struct vswd_natsup *ns)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	char a[INET6_ADDRSTRLEN];
 
-#define ADDR4(name, v) do { json_builder_set_member_name(b, name); \
-	json_builder_add_string_value(b, inet_ntop(AF_INET, &(v), a, sizeof(a))); } while (0)
-#define ADDR6(name, v) do { json_builder_set_member_name(b, name); \
-	json_builder_add_string_value(b, inet_ntop(AF_INET6, &(v), a, sizeof(a))); } while (0)
+#define ADDR4(name, v)	vsw_json_str(b, name, inet_ntop(AF_INET, &(v), a, sizeof(a)))
+#define ADDR6(name, v)	vsw_json_str(b, name, inet_ntop(AF_INET6, &(v), a, sizeof(a)))
 	json_builder_begin_object(b);
 	ADDR4("net", s->net);
 	ADDR4("mask", s->mask);
 	ADDR4("gateway", s->gateway);
 	ADDR4("dns", s->dns);
 	ADDR4("dhcp-start", s->dhcp_start);
-	json_builder_set_member_name(b, "ipv6");
-	json_builder_add_boolean_value(b, s->ipv6);
+	vsw_json_bool(b, "ipv6", s->ipv6);
 	ADDR6("prefix6", s->prefix6);
 	ADDR6("gateway6", s->gateway6);
 	ADDR6("dns6", s->dns6);
@@ -708,13 +699,10 @@ static JsonNode *start_args(struct vswd_natsup *ns)
 		json_builder_add_string_value(b, *n);
 	json_builder_end_array(b);
 	if (s->domain) {
-		json_builder_set_member_name(b, "domain");
-		json_builder_add_string_value(b, s->domain);
+		vsw_json_str(b, "domain", s->domain);
 	}
-	json_builder_set_member_name(b, "mtu");
-	json_builder_add_int_value(b, s->mtu);
-	json_builder_set_member_name(b, "host-loopback");
-	json_builder_add_boolean_value(b, s->host_loopback);
+	vsw_json_int(b, "mtu", s->mtu);
+	vsw_json_bool(b, "host-loopback", s->host_loopback);
 	json_builder_set_member_name(b, "fwds");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < ns->d->model->fwds->len; i++)
@@ -725,10 +713,8 @@ static JsonNode *start_args(struct vswd_natsup *ns)
 		const guint8 *data = g_bytes_get_data(ns->leases, &len);
 		g_autofree char *b64 = g_base64_encode(data, len);
 
-		json_builder_set_member_name(b, "leases");
-		json_builder_add_string_value(b, b64);
-		json_builder_set_member_name(b, "leases-version");
-		json_builder_add_int_value(b, ns->leases_version);
+		vsw_json_str(b, "leases", b64);
+		vsw_json_int(b, "leases-version", ns->leases_version);
 	}
 	json_builder_end_object(b);
 	return json_builder_get_root(b);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "json-member.h"
 
 JsonNode *vswd_object_with(const char *member, JsonNode *value)
 {
@@ -18,24 +19,6 @@ JsonNode *vswd_object_with(const char *member, JsonNode *value)
 	json_object_set_member(o, member, value);
 	json_node_take_object(n, o);
 	return n;
-}
-
-static void add_int(JsonBuilder *b, const char *name, gint64 v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
-static void add_str(JsonBuilder *b, const char *name, const char *v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_string_value(b, v);
-}
-
-static void add_bool(JsonBuilder *b, const char *name, bool v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_boolean_value(b, v);
 }
 
 static void add_macs(JsonBuilder *b, const char *name, unsigned n,
@@ -60,32 +43,32 @@ JsonNode *vswd_port_to_json(struct vswd_port *vp)
 	bool nat = p->fwd.flags & VSW_FWD_F_RESERVED;
 
 	json_builder_begin_object(b);
-	add_str(b, "switch", vp->sw->name);
-	add_str(b, "name", p->name);
-	add_str(b, "kind", p->ops->kind);
-	add_int(b, "vlan", s->vlan);
-	add_str(b, "mac", p->mac);
+	vsw_json_str(b, "switch", vp->sw->name);
+	vsw_json_str(b, "name", p->name);
+	vsw_json_str(b, "kind", p->ops->kind);
+	vsw_json_int(b, "vlan", s->vlan);
+	vsw_json_str(b, "mac", p->mac);
 	add_macs(b, "macs", s->nmacs, (const uint8_t (*)[6])s->macs);
-	add_bool(b, "provisioned", s->provisioned);
-	add_bool(b, "mac-spoofing", !nat && s->mac_spoofing);
-	add_bool(b, "dhcp-guard", s->dhcp_guard);
-	add_bool(b, "router-guard", s->router_guard);
+	vsw_json_bool(b, "provisioned", s->provisioned);
+	vsw_json_bool(b, "mac-spoofing", !nat && s->mac_spoofing);
+	vsw_json_bool(b, "dhcp-guard", s->dhcp_guard);
+	vsw_json_bool(b, "router-guard", s->router_guard);
 	if (vp->has_peer) {
-		add_int(b, "client-uid", vp->peer.uid);
-		add_int(b, "client-pid", vp->peer.pid);
+		vsw_json_int(b, "client-uid", vp->peer.uid);
+		vsw_json_int(b, "client-pid", vp->peer.pid);
 	}
-	add_int(b, "offloads", p->offloads);
-	add_int(b, "rx-packets", (gint64)vsw_ctr_read(&p->ctr.rx_packets));
-	add_int(b, "rx-bytes", (gint64)vsw_ctr_read(&p->ctr.rx_bytes));
-	add_int(b, "tx-packets", (gint64)vsw_ctr_read(&p->ctr.tx_packets));
-	add_int(b, "tx-bytes", (gint64)vsw_ctr_read(&p->ctr.tx_bytes));
-	add_int(b, "resets", (gint64)vsw_ctr_read(&p->ctr.resets));
-	add_int(b, "wakeups", (gint64)vsw_ctr_read(&p->ctr.wakeups));
-	add_int(b, "muted", (gint64)vsw_ctr_read(&p->ctr.muted));
+	vsw_json_int(b, "offloads", p->offloads);
+	vsw_json_int(b, "rx-packets", (gint64)vsw_ctr_read(&p->ctr.rx_packets));
+	vsw_json_int(b, "rx-bytes", (gint64)vsw_ctr_read(&p->ctr.rx_bytes));
+	vsw_json_int(b, "tx-packets", (gint64)vsw_ctr_read(&p->ctr.tx_packets));
+	vsw_json_int(b, "tx-bytes", (gint64)vsw_ctr_read(&p->ctr.tx_bytes));
+	vsw_json_int(b, "resets", (gint64)vsw_ctr_read(&p->ctr.resets));
+	vsw_json_int(b, "wakeups", (gint64)vsw_ctr_read(&p->ctr.wakeups));
+	vsw_json_int(b, "muted", (gint64)vsw_ctr_read(&p->ctr.muted));
 	json_builder_set_member_name(b, "drops");
 	json_builder_begin_object(b);
 	for (int i = 1; i < VSW_DROP_MAX; i++)
-		add_int(b, vsw_drop_names[i], (gint64)vsw_ctr_read(&p->ctr.drops[i]));
+		vsw_json_int(b, vsw_drop_names[i], (gint64)vsw_ctr_read(&p->ctr.drops[i]));
 	json_builder_end_object(b);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
@@ -106,8 +89,8 @@ JsonNode *vswd_switch_to_json(struct vswd *d, struct vswd_switch *sw, bool with_
 	const struct vswd_msw *ms = vswd_model_switch_by_id(d->model, sw->id);
 
 	json_builder_begin_object(b);
-	add_str(b, "name", sw->name);
-	add_str(b, "type", vswd_switch_type(sw));
+	vsw_json_str(b, "name", sw->name);
+	vsw_json_str(b, "type", vswd_switch_type(sw));
 	json_builder_set_member_name(b, "ports");
 	if (with_ports) {
 		json_builder_begin_array(b);
@@ -117,7 +100,7 @@ JsonNode *vswd_switch_to_json(struct vswd *d, struct vswd_switch *sw, bool with_
 	} else {
 		json_builder_add_int_value(b, sw->ports->len);
 	}
-	add_bool(b, "access-default", !ms->access_set);
+	vsw_json_bool(b, "access-default", !ms->access_set);
 	add_ids(b, "allow-users", ms->allow_uids);
 	add_ids(b, "allow-groups", ms->allow_gids);
 	json_builder_set_member_name(b, "client-vlans");
@@ -162,11 +145,11 @@ JsonNode *vswd_mac_table_json(struct vswd *d, struct vswd_switch *sw)
 
 	dump = vsw_dp_mac_dump(d->dp, sw->dsw, &cap, &st);
 	json_builder_begin_object(b);
-	add_int(b, "capacity", cap);
-	add_int(b, "learned", (gint64)st.learned);
-	add_int(b, "moved", (gint64)st.moved);
-	add_int(b, "evicted", (gint64)st.evicted);
-	add_int(b, "aged", (gint64)st.aged);
+	vsw_json_int(b, "capacity", cap);
+	vsw_json_int(b, "learned", (gint64)st.learned);
+	vsw_json_int(b, "moved", (gint64)st.moved);
+	vsw_json_int(b, "evicted", (gint64)st.evicted);
+	vsw_json_int(b, "aged", (gint64)st.aged);
 	json_builder_set_member_name(b, "entries");
 	json_builder_begin_array(b);
 	for (unsigned i = 0; i < dump->len; i++) {
@@ -182,10 +165,10 @@ JsonNode *vswd_mac_table_json(struct vswd *d, struct vswd_switch *sw)
 		}
 		vswd_mac_format(e->mac, mac);
 		json_builder_begin_object(b);
-		add_int(b, "vlan", e->vlan);
-		add_str(b, "mac", mac);
-		add_str(b, "port", port);
-		add_int(b, "age-ms", (gint64)e->age_ms);
+		vsw_json_int(b, "vlan", e->vlan);
+		vsw_json_str(b, "mac", mac);
+		vsw_json_str(b, "port", port);
+		vsw_json_int(b, "age-ms", (gint64)e->age_ms);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -200,18 +183,18 @@ JsonNode *vswd_mport_to_json(struct vswd *d, const struct vswd_mport *p)
 	struct vswd_switch *sw = vswd_switch_by_id(d, p->sw_id);
 
 	json_builder_begin_object(b);
-	add_str(b, "switch", ms->name);
-	add_str(b, "name", p->name);
-	add_int(b, "vlan", p->vlan);
+	vsw_json_str(b, "switch", ms->name);
+	vsw_json_str(b, "name", p->name);
+	vsw_json_int(b, "vlan", p->vlan);
 	add_macs(b, "macs", p->nmacs, (const uint8_t (*)[6])p->macs);
-	add_bool(b, "mac-spoofing", p->mac_spoofing);
-	add_bool(b, "dhcp-guard", p->dhcp_guard);
-	add_bool(b, "router-guard", p->router_guard);
+	vsw_json_bool(b, "mac-spoofing", p->mac_spoofing);
+	vsw_json_bool(b, "dhcp-guard", p->dhcp_guard);
+	vsw_json_bool(b, "router-guard", p->router_guard);
 	if (p->owner_uid != VSWD_NO_ID)
-		add_int(b, "owner-user", p->owner_uid);
+		vsw_json_int(b, "owner-user", p->owner_uid);
 	if (p->owner_gid != VSWD_NO_ID)
-		add_int(b, "owner-group", p->owner_gid);
-	add_bool(b, "attached", sw && vswd_port_find(sw, p->name));
+		vsw_json_int(b, "owner-group", p->owner_gid);
+	vsw_json_bool(b, "attached", sw && vswd_port_find(sw, p->name));
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -224,14 +207,14 @@ JsonNode *vswd_fwd_to_json(struct vswd *d, const struct vswd_mfwd *f)
 	char a[INET_ADDRSTRLEN];
 
 	json_builder_begin_object(b);
-	add_str(b, "proto", f->udp ? "udp" : "tcp");
-	add_str(b, "host-addr", inet_ntop(AF_INET, &f->host_addr, a, sizeof(a)));
-	add_int(b, "host-port", f->host_port);
-	add_str(b, "guest-addr", inet_ntop(AF_INET, &f->guest_addr, a, sizeof(a)));
-	add_int(b, "guest-port", f->guest_port);
-	add_bool(b, "active", active);
+	vsw_json_str(b, "proto", f->udp ? "udp" : "tcp");
+	vsw_json_str(b, "host-addr", inet_ntop(AF_INET, &f->host_addr, a, sizeof(a)));
+	vsw_json_int(b, "host-port", f->host_port);
+	vsw_json_str(b, "guest-addr", inet_ntop(AF_INET, &f->guest_addr, a, sizeof(a)));
+	vsw_json_int(b, "guest-port", f->guest_port);
+	vsw_json_bool(b, "active", active);
 	if (!active && why)
-		add_str(b, "error", why);
+		vsw_json_str(b, "error", why);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -248,45 +231,45 @@ JsonNode *vswd_nat_to_json(struct vswd *d, JsonObject *stats)
 	subnet = g_strdup_printf("%s/%u", inet_ntop(AF_INET, &s->net, buf, sizeof(buf)),
 				 s->prefix_len);
 	json_builder_begin_object(b);
-	add_str(b, "switch", VSWD_DEFAULT_SWITCH);
-	add_str(b, "port", info.vp ? info.vp->port->name : "nat");
-	add_bool(b, "running", info.running);
-	add_int(b, "pid", info.pid);
-	add_int(b, "restarts", (gint64)info.restarts);
-	add_int(b, "crashes", (gint64)info.crashes);
-	add_str(b, "subnet", subnet);
-	add_str(b, "gateway", inet_ntop(AF_INET, &s->gateway, buf, sizeof(buf)));
-	add_str(b, "dns", inet_ntop(AF_INET, &s->dns, buf, sizeof(buf)));
-	add_str(b, "dhcp-start", inet_ntop(AF_INET, &s->dhcp_start, buf, sizeof(buf)));
-	add_bool(b, "ipv6", s->ipv6);
+	vsw_json_str(b, "switch", VSWD_DEFAULT_SWITCH);
+	vsw_json_str(b, "port", info.vp ? info.vp->port->name : "nat");
+	vsw_json_bool(b, "running", info.running);
+	vsw_json_int(b, "pid", info.pid);
+	vsw_json_int(b, "restarts", (gint64)info.restarts);
+	vsw_json_int(b, "crashes", (gint64)info.crashes);
+	vsw_json_str(b, "subnet", subnet);
+	vsw_json_str(b, "gateway", inet_ntop(AF_INET, &s->gateway, buf, sizeof(buf)));
+	vsw_json_str(b, "dns", inet_ntop(AF_INET, &s->dns, buf, sizeof(buf)));
+	vsw_json_str(b, "dhcp-start", inet_ntop(AF_INET, &s->dhcp_start, buf, sizeof(buf)));
+	vsw_json_bool(b, "ipv6", s->ipv6);
 	if (s->ipv6) {
 		g_autofree char *prefix = g_strdup_printf("%s/64", inet_ntop(AF_INET6, &s->prefix6,
 									buf, sizeof(buf)));
 
-		add_str(b, "ipv6-prefix", prefix);
-		add_str(b, "gateway6", inet_ntop(AF_INET6, &s->gateway6, buf, sizeof(buf)));
-		add_str(b, "dns6", inet_ntop(AF_INET6, &s->dns6, buf, sizeof(buf)));
+		vsw_json_str(b, "ipv6-prefix", prefix);
+		vsw_json_str(b, "gateway6", inet_ntop(AF_INET6, &s->gateway6, buf, sizeof(buf)));
+		vsw_json_str(b, "dns6", inet_ntop(AF_INET6, &s->dns6, buf, sizeof(buf)));
 	}
 	json_builder_set_member_name(b, "dns-search");
 	json_builder_begin_array(b);
 	for (char **n = s->dns_search; n && *n; n++)
 		json_builder_add_string_value(b, *n);
 	json_builder_end_array(b);
-	add_str(b, "domain", s->domain ? s->domain : "");
-	add_int(b, "mtu", s->mtu);
-	add_bool(b, "host-loopback", s->host_loopback);
-	add_int(b, "forwards", d->model->fwds->len);
+	vsw_json_str(b, "domain", s->domain ? s->domain : "");
+	vsw_json_int(b, "mtu", s->mtu);
+	vsw_json_bool(b, "host-loopback", s->host_loopback);
+	vsw_json_int(b, "forwards", d->model->fwds->len);
 	json_builder_set_member_name(b, "counters");
 	json_builder_begin_object(b);
 	if (stats) {
 		g_autoptr(GList) names = json_object_get_members(stats);
 
 		for (GList *l = names; l; l = l->next)
-			add_int(b, l->data, json_object_get_int_member_with_default(stats,
+			vsw_json_int(b, l->data, json_object_get_int_member_with_default(stats,
 										  l->data, 0));
 	}
 	if (info.vp)
-		add_int(b, "to-nat-ring-full",
+		vsw_json_int(b, "to-nat-ring-full",
 			(gint64)vsw_ctr_read(&info.vp->port->ctr.drops[VSW_DROP_RING_FULL]));
 	json_builder_end_object(b);
 	json_builder_end_object(b);

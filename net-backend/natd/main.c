@@ -51,6 +51,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 
+#include "json-member.h"
 #include "lograte.h"
 #include "nat.h"
 #include "ring-ops.h"
@@ -199,12 +200,9 @@ static void reply_errno(struct natd_proc *p, gint64 id, int err)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_int_value(b, id);
-	json_builder_set_member_name(b, "errno");
-	json_builder_add_int_value(b, err);
-	json_builder_set_member_name(b, "error");
-	json_builder_add_string_value(b, g_strerror(err));
+	vsw_json_int(b, "id", id);
+	vsw_json_int(b, "errno", err);
+	vsw_json_str(b, "error", g_strerror(err));
 	json_builder_end_object(b);
 	send_obj(p, b);
 }
@@ -215,10 +213,8 @@ static JsonBuilder *reply_begin(gint64 id)
 	JsonBuilder *b = json_builder_new();
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_int_value(b, id);
-	json_builder_set_member_name(b, "ok");
-	json_builder_add_boolean_value(b, TRUE);
+	vsw_json_int(b, "id", id);
+	vsw_json_bool(b, "ok", TRUE);
 	return b;
 }
 
@@ -238,12 +234,9 @@ static void send_leases(struct natd_proc *p)
 	g_autofree char *b64 = g_base64_encode(data, len);
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "event");
-	json_builder_add_string_value(b, "leases");
-	json_builder_set_member_name(b, "version");
-	json_builder_add_int_value(b, slirp_state_version());
-	json_builder_set_member_name(b, "data");
-	json_builder_add_string_value(b, b64);
+	vsw_json_str(b, "event", "leases");
+	vsw_json_int(b, "version", slirp_state_version());
+	vsw_json_str(b, "data", b64);
 	json_builder_end_object(b);
 	send_obj(p, b);
 }
@@ -535,12 +528,6 @@ static void do_fwd(struct natd_proc *p, gint64 id, JsonObject *a, bool add)
 		reply_end(p, reply_begin(id));
 }
 
-static void add_counter(JsonBuilder *b, const char *name, uint64_t v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, (gint64)v);
-}
-
 static void do_stats(struct natd_proc *p, gint64 id)
 {
 	JsonBuilder *b = reply_begin(id);
@@ -549,19 +536,19 @@ static void do_stats(struct natd_proc *p, gint64 id)
 	natd_get_stats(p->nat, &st);
 	json_builder_set_member_name(b, "stats");
 	json_builder_begin_object(b);
-	add_counter(b, "to-nat", st.to_nat);
-	add_counter(b, "to-nat-malformed", st.to_nat_malformed);
-	add_counter(b, "to-nat-ignored", st.to_nat_ignored);
-	add_counter(b, "to-nat-over-limit", st.to_nat_over_limit);
-	add_counter(b, "from-nat", st.from_nat);
-	add_counter(b, "from-nat-ring-full", st.from_nat_ring_full);
-	add_counter(b, "from-nat-bad-size", st.from_nat_bad_size);
-	add_counter(b, "guest-errors", st.guest_errors);
-	add_counter(b, "fragments", st.reass.fragments);
-	add_counter(b, "reassembled", st.reass.reassembled);
-	add_counter(b, "fragments-dropped", st.reass.malformed + st.reass.overlaps +
-		    st.reass.inconsistent + st.reass.evicted +
-		    st.reass.timed_out + st.reass.nomem);
+	vsw_json_int(b, "to-nat", (gint64)st.to_nat);
+	vsw_json_int(b, "to-nat-malformed", (gint64)st.to_nat_malformed);
+	vsw_json_int(b, "to-nat-ignored", (gint64)st.to_nat_ignored);
+	vsw_json_int(b, "to-nat-over-limit", (gint64)st.to_nat_over_limit);
+	vsw_json_int(b, "from-nat", (gint64)st.from_nat);
+	vsw_json_int(b, "from-nat-ring-full", (gint64)st.from_nat_ring_full);
+	vsw_json_int(b, "from-nat-bad-size", (gint64)st.from_nat_bad_size);
+	vsw_json_int(b, "guest-errors", (gint64)st.guest_errors);
+	vsw_json_int(b, "fragments", (gint64)st.reass.fragments);
+	vsw_json_int(b, "reassembled", (gint64)st.reass.reassembled);
+	vsw_json_int(b, "fragments-dropped", (gint64)(st.reass.malformed + st.reass.overlaps +
+						     st.reass.inconsistent + st.reass.evicted +
+						     st.reass.timed_out + st.reass.nomem));
 	json_builder_end_object(b);
 	reply_end(p, b);
 }
@@ -574,8 +561,7 @@ static void do_connections(struct natd_proc *p, gint64 id)
 	/* Bounded: the reply must fit one message. */
 	if (strlen(text) > MSG_MAX - 1024)
 		strcpy(text + MSG_MAX - 1024 - 16, "\n(cut)\n");
-	json_builder_set_member_name(b, "text");
-	json_builder_add_string_value(b, text);
+	vsw_json_str(b, "text", text);
 	reply_end(p, b);
 }
 
@@ -896,16 +882,14 @@ int main(int argc, char **argv)
 	start_leases(&p, json_object_get_object_member(start, "args"));
 	b = reply_begin(id);
 	start_fwds(&p, json_object_get_object_member(start, "args"), b);
-	json_builder_set_member_name(b, "sandbox");
-	json_builder_add_string_value(b, why);
+	vsw_json_str(b, "sandbox", why);
 	/* The sandbox closes around us before the first frame arrives. */
 	if (natd_sandbox_enter(why, sizeof(why)) < 0) {
 		say("cannot enter the sandbox: %s", why);
 		reply_errno(&p, id, EPERM);
 		return 1;
 	}
-	json_builder_set_member_name(b, "seccomp");
-	json_builder_add_string_value(b, why);
+	vsw_json_str(b, "seccomp", why);
 	reply_end(&p, b);
 	json_object_unref(start);
 
