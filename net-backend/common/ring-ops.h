@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vswitch/ring.h"
 
@@ -342,6 +343,18 @@ static inline int vsw_shm_hdr_check(const struct vsw_shm_hdr *hdr, uint64_t size
 	    hdr->ring_off[1] < hdr->ring_off[0] + sizeof(struct vsw_ring))
 		return -EPROTO;
 	return 0;
+}
+
+/*
+ * Ring a doorbell (the write end of a pipe, or an eventfd): 8 bytes.  A
+ * full pipe (EAGAIN) means a kick is pending already; a reader that went
+ * away (EPIPE) has nobody to wake.  Either way there is nothing to do.
+ */
+static inline void vsw_doorbell_kick(int fd)
+{
+	uint64_t one = 1;
+
+	(void)!write(fd, &one, sizeof(one));
 }
 
 /* True if records are published and not yet consumed (no validation). */

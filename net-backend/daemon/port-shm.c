@@ -51,19 +51,6 @@ static struct shm_port *shm_of(struct vsw_port *p)
 	return (struct shm_port *)p;
 }
 
-/*
- * Wake the client: 8 bytes, as an eventfd kick is.  EAGAIN: the pipe is
- * full, a kick is pending already; EPIPE: it closed its end (SIGPIPE is
- * ignored by vswitchd).
- */
-static void kick(int fd)
-{
-	uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return;
-}
-
 static bool shm_drain(struct vsw_port *p)
 {
 	uint8_t buf[DRAIN_BYTES];
@@ -80,7 +67,7 @@ static int shm_rx(struct vsw_port *p, struct vsw_dp *dp, unsigned budget)
 
 	/* The client may sleep waiting for the space we just freed. */
 	if (vsw_cons_release(&s->from_client))
-		kick(s->kick_fd);
+		vsw_doorbell_kick(s->kick_fd);
 	return n;
 }
 
@@ -94,7 +81,7 @@ static void shm_flush(struct vsw_port *p)
 	struct shm_port *s = shm_of(p);
 
 	if (vsw_prod_publish(&s->to_client))
-		kick(s->kick_fd);
+		vsw_doorbell_kick(s->kick_fd);
 }
 
 static bool shm_arm(struct vsw_port *p)

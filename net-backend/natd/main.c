@@ -161,20 +161,12 @@ static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields
 	return G_LOG_WRITER_HANDLED;
 }
 
-static void kick(int fd)
-{
-	uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return;
-}
-
 static void drain(int fd)
 {
 	uint8_t buf[512];
 
-	if (read(fd, buf, sizeof(buf)) < 0 && errno != EAGAIN)
-		return;
+	/* Non-blocking: what is there, or nothing (EAGAIN). */
+	(void)!read(fd, buf, sizeof(buf));
 }
 
 /* ------------------------------------------------------------------ */
@@ -257,7 +249,7 @@ static void out_flush(struct natd_proc *p)
 {
 	p->unpublished = 0;
 	if (vsw_prod_publish(&p->out))
-		kick(p->kick_fd);
+		vsw_doorbell_kick(p->kick_fd);
 }
 
 static int nat_send(void *opaque, const uint8_t *frame, size_t len)
