@@ -267,8 +267,6 @@ bool vswd_nat_settings_parse(GHashTable *raw, const struct vswd_model_defaults *
 /** vswd_model_nat_set() - set (or with @value NULL, reset) one [nat] key. */
 bool vswd_model_nat_set(struct vswd_model *m, const char *key, const char *value,
 			GError **err);
-/** vswd_model_nat_keys() - the [nat] keys there are, NULL-terminated. */
-const char *const *vswd_model_nat_keys(void);
 bool vswd_model_fwd_add(struct vswd_model *m, const struct vswd_mfwd *f, GError **err);
 bool vswd_model_fwd_remove(struct vswd_model *m, bool udp, struct in_addr host_addr,
 			   uint16_t host_port, GError **err);

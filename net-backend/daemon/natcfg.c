@@ -50,11 +50,6 @@ static const char *const nat_keys[] = {
 	"dns-search", "domain", "mtu", "host-loopback", NULL
 };
 
-const char *const *vswd_model_nat_keys(void)
-{
-	return nat_keys;
-}
-
 bool vswd_natcfg_is_group(const char *group)
 {
 	return !strcmp(group, NAT_GROUP) || g_str_has_prefix(group, FWD_PREFIX);
