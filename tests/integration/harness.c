@@ -243,6 +243,31 @@ void add_switch(struct daemon *d, const char *name)
 	json_node_unref(ctl_ok(d, "switch-add", args));
 }
 
+void expect_frame(struct peer *p, const char *hex)
+{
+	g_autofree char *got = peer_recv(p, ARRIVE_MS);
+
+	g_assert_nonnull(got);
+	g_assert_cmpstr(got, ==, hex);
+}
+
+void expect_nothing(struct peer *p)
+{
+	g_autofree char *got = peer_recv(p, QUIET_MS);
+
+	g_assert_null(got);
+}
+
+void wait_counter(struct daemon *d, const char *sw, const char *port,
+		  const char *counter, gint64 want, int ms)
+{
+	gint64 end = now_ms() + ms, v;
+
+	while ((v = port_counter(d, sw, port, counter)) != want && now_ms() < end)
+		g_usleep(10000);
+	g_assert_cmpint(v, ==, want);
+}
+
 bool daemon_alive(struct daemon *d)
 {
 	return d->pid && waitpid(d->pid, NULL, WNOHANG) == 0;

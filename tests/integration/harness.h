@@ -61,6 +61,17 @@ bool need_root(void);
 /** add_switch() - create private switch @name (it must work). */
 void add_switch(struct daemon *d, const char *name);
 
+#define QUIET_MS	300	/* how long "nothing arrives" is watched */
+#define ARRIVE_MS	3000	/* bound for a frame that must arrive */
+
+/** expect_frame() - @p must receive exactly the frame @hex within ARRIVE_MS. */
+void expect_frame(struct peer *p, const char *hex);
+/** expect_nothing() - @p receives nothing within QUIET_MS. */
+void expect_nothing(struct peer *p);
+/** wait_counter() - wait up to @ms until a port counter is @want exactly (asserted). */
+void wait_counter(struct daemon *d, const char *sw, const char *port,
+		  const char *counter, gint64 want, int ms);
+
 /** daemon_start() - start vswitchd with @extra_args (NULL-terminated or NULL). */
 void daemon_start(struct daemon *d, const char *const *extra_args);
 /** daemon_restart() - stop it and start it again on the same state. */

@@ -26,8 +26,6 @@ static const uint8_t MAC_C[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x0c };
 static const uint8_t GATEWAY[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-#define QUIET_MS	300
-#define ARRIVE_MS	3000
 
 static const char *const daemon_args[] = { "--socket-group", "users", NULL };
 
@@ -56,33 +54,6 @@ static void start_as(struct peer *p, struct daemon *d, const char *sw, const cha
 
 	if (!peer_start_opts(p, d, sw, port, vlan, &o, &error))
 		g_error("peer %s on %s as uid %u: %s", port, sw, (unsigned)uid, error);
-}
-
-static void expect_frame(struct peer *p, const char *hex)
-{
-	g_autofree char *got = peer_recv(p, ARRIVE_MS);
-
-	g_assert_nonnull(got);
-	g_assert_cmpstr(got, ==, hex);
-}
-
-static void expect_nothing(struct peer *p)
-{
-	g_autofree char *got = peer_recv(p, QUIET_MS);
-
-	g_assert_null(got);
-}
-
-static void wait_counter(struct daemon *d, const char *sw, const char *port,
-			 const char *counter, gint64 want)
-{
-	gint64 end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
-	gint64 v;
-
-	while ((v = port_counter(d, sw, port, counter)) != want &&
-	       g_get_monotonic_time() < end)
-		g_usleep(10000);
-	g_assert_cmpint(v, ==, want);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +206,7 @@ static void test_mac_spoofing(void)
 	expect_frame(&sender, hello_b);
 	for (int i = 0; i < 50; i++)
 		peer_send(&thief, spoof);
-	wait_counter(&d, "lab", "thief", "drops.mac-spoofing", 50);
+	wait_counter(&d, "lab", "thief", "drops.mac-spoofing", 50, ARRIVE_MS);
 	expect_nothing(&victim);
 	for (int i = 0; i < 20; i++)
 		peer_send(&sender, to_b);
@@ -277,7 +248,7 @@ static void test_gateway_mac(void)
 		   "\"mac-spoofing\":true}");
 	for (int i = 0; i < 20; i++)
 		peer_send(&thief, spoof);
-	wait_counter(&d, "Default", "thief", "drops.mac-spoofing", 20);
+	wait_counter(&d, "Default", "thief", "drops.mac-spoofing", 20, ARRIVE_MS);
 	/* The NAT answers an ARP for the gateway: the gateway is learnt on "nat". */
 	{
 		g_autofree char *arp = g_strconcat("ffffffffffff52540000000c0806",
@@ -380,8 +351,8 @@ static void test_dhcp_router_guards(void)
 	peer_send(&rogue, ra);
 	peer_send(&rogue, redirect);
 	expect_nothing(&other);
-	wait_counter(&d, "lab", "rogue", "drops.dhcp-guard", 1);
-	wait_counter(&d, "lab", "rogue", "drops.router-guard", 2);
+	wait_counter(&d, "lab", "rogue", "drops.dhcp-guard", 1, ARRIVE_MS);
+	wait_counter(&d, "lab", "rogue", "drops.router-guard", 2, ARRIVE_MS);
 	/* A client's DHCP request and a router solicitation still go through. */
 	peer_send(&rogue, request);
 	expect_frame(&other, request);

@@ -18,8 +18,6 @@ static const uint8_t MAC_C[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x0c };
 static const uint8_t MAC_D[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x0d };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-#define QUIET_MS	300	/* how long "nothing arrives" is watched */
-#define ARRIVE_MS	3000	/* bound for a frame that must arrive */
 
 /* The MAC each test port sends from: "a" MAC_A, "b" MAC_B, "c" MAC_C, else MAC_D. */
 static const uint8_t *mac_of(const char *port)
@@ -46,38 +44,6 @@ static void expect_error(struct daemon *d, const char *cmd, const char *args,
 	g_autofree char *got = ctl_err(d, cmd, args, NULL);
 
 	g_assert_cmpstr(got, ==, cls);
-}
-
-/*
- * Wait (bounded) until a counter reaches @want: a hostile client's raw
- * writes ring no doorbell, so the switch sees them when it next polls.
- */
-static void wait_counter(struct daemon *d, const char *sw, const char *port,
-			 const char *counter, gint64 want)
-{
-	gint64 end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
-	gint64 v;
-
-	while ((v = port_counter(d, sw, port, counter)) != want &&
-	       g_get_monotonic_time() < end)
-		g_usleep(10000);
-	g_assert_cmpint(v, ==, want);
-}
-
-/* @p must receive exactly the frame @hex. */
-static void expect_frame(struct peer *p, const char *hex)
-{
-	g_autofree char *got = peer_recv(p, ARRIVE_MS);
-
-	g_assert_nonnull(got);
-	g_assert_cmpstr(got, ==, hex);
-}
-
-static void expect_nothing(struct peer *p)
-{
-	g_autofree char *got = peer_recv(p, QUIET_MS);
-
-	g_assert_null(got);
 }
 
 /* Unknown unicast floods; once both ends are learnt, only the owner gets it. */
@@ -403,7 +369,7 @@ static void test_bad_runt_and_oversize(void)
 	/* A 5-byte frame: counted and dropped, the port lives on. */
 	r1 = peer_cmd(&a, "raw-rec 5");
 	g_assert_cmpstr(r1, ==, "ok");
-	wait_counter(&d, "lab", "a", "drops.runt", 1);
+	wait_counter(&d, "lab", "a", "drops.runt", 1, ARRIVE_MS);
 	expect_nothing(&b);
 	g_assert_cmpint(port_counter(&d, "lab", "a", "resets"), ==, 0);
 	/* A length beyond any frame: the ring is nonsense, the port is reset. */
@@ -469,7 +435,7 @@ static void test_bad_mac_flood(void)
 	/* MAC address spoofing off (the default): none of it is even learnt. */
 	r = peer_cmd(&a, "sendn 20000 %s", flood);
 	g_assert_cmpstr(r, ==, "ok 20000");
-	wait_counter(&d, "lab", "a", "drops.mac-spoofing", 20000);
+	wait_counter(&d, "lab", "a", "drops.mac-spoofing", 20000, ARRIVE_MS);
 	mt = ctl_ok(&d, "mac-table", "{\"switch\":\"lab\"}");
 	g_assert_cmpint(json_object_get_int_member(json_node_get_object(mt), "evicted"), ==, 0);
 	g_clear_pointer(&mt, json_node_unref);
