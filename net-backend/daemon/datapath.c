@@ -91,10 +91,10 @@ struct vsw_dp {
 	struct vsw_fwd_result res;
 	/*
 	 * Decision cache: @res is the decision for a frame of @cache_in whose
-	 * first 16 header bytes were @cache_hdr.  See vsw_dp_input().
+	 * first 18 header bytes were @cache_hdr.  See vsw_dp_input().
 	 */
 	const struct vsw_port *cache_in;
-	uint8_t cache_hdr[16];
+	uint8_t cache_hdr[18];
 	unsigned cost;			/* of the frame being forwarded */
 	bool over_budget;		/* ... and it hit VSW_DP_FRAME_COST_MAX */
 	uint8_t head[VSW_HDR_COPY];	/* private copy of the frame's headers */
@@ -296,14 +296,14 @@ unsigned vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 	 * table is as the cached decision left it: learning the same source
 	 * on the same port at the same now_ms is a no-op and the lookup gives
 	 * the same port.  The decision (the MAC guards included) reads no more
-	 * of the header than 16 bytes (addresses, ethertype, VID) and of the
-	 * length only whether it is below 18, so shorter frames are always
-	 * decided afresh.
+	 * of the header than 18 bytes (addresses, ethertype, tag, inner
+	 * ethertype) and of the length only whether it is below 20, so shorter
+	 * frames are always decided afresh.
 	 */
-	if (in != dp->cache_in || hlen < 18 ||
+	if (in != dp->cache_in || hlen < 20 ||
 	    memcmp(dp->head, dp->cache_hdr, sizeof(dp->cache_hdr))) {
 		vsw_fwd_decide(&s->view, &in->fwd, dp->head, f->len, dp->now_ms, res);
-		dp->cache_in = hlen < 18 ? NULL : in;
+		dp->cache_in = hlen < 20 ? NULL : in;
 		memcpy(dp->cache_hdr, dp->head, sizeof(dp->cache_hdr));
 	}
 	if (res->drop) {
@@ -350,6 +350,8 @@ unsigned vsw_dp_input(struct vsw_dp *dp, struct vsw_port *in,
 		unsigned need;
 
 		x.tci = vsw_fwd_egress_tag(&q->fwd, res->vlan);
+		if (x.tci)
+			x.tci |= (uint16_t)(res->pcp << 13);
 		x.vnet = vnet;
 		delta = (x.tci ? 4 : 0) - delta_in;
 		if (delta) {

@@ -79,6 +79,7 @@ void vsw_fwd_decide(const struct vsw_fwd_switch *sw, const struct vsw_fwd_port *
 	res->flood = false;
 	res->n = 0;
 	res->vlan = 0;
+	res->pcp = 0;
 	res->l2_len = ETH_HLEN;
 	if (len < ETH_HLEN)
 		return drop(res, VSW_DROP_RUNT);
@@ -90,20 +91,26 @@ void vsw_fwd_decide(const struct vsw_fwd_switch *sw, const struct vsw_fwd_port *
 	type = (uint16_t)(eth[12] << 8 | eth[13]);
 	if (!is_vlan_ethertype(type)) {
 		vlan = in->vlan;
-	} else if (in->mode != VSW_MODE_TRUNK || type != 0x8100) {
-		/* Access ports take no tags; trunks take no QinQ. */
+	} else if (type != 0x8100) {
+		/* 802.1ad S-tags (QinQ) cross no VLAN, from any port. */
 		return drop(res, VSW_DROP_VLAN);
 	} else {
-		uint16_t vid;
+		uint16_t tci, vid;
 
-		if (len < ETH_HLEN + VLAN_HLEN)
-			return drop(res, VSW_DROP_RUNT);
-		vid = (uint16_t)((eth[14] << 8 | eth[15]) & 0xfff);
-		res->l2_len = ETH_HLEN + VLAN_HLEN;
-		if (vid == 0)		/* priority tag: the native VLAN */
-			vid = in->vlan;
-		else if (vid == 4095 || !allowed(in, vid))
+		/* Cut short: a runt for a trunk, a tag it may not send for an access port. */
+		if (len < ETH_HLEN + VLAN_HLEN + 2)
+			return drop(res, in->mode == VSW_MODE_TRUNK ? VSW_DROP_RUNT : VSW_DROP_VLAN);
+		tci = (uint16_t)(eth[14] << 8 | eth[15]);
+		vid = tci & 0xfff;
+		/* A second tag inside (QinQ with 0x8100 outside) crosses no VLAN either. */
+		if (is_vlan_ethertype((uint16_t)(eth[16] << 8 | eth[17])))
 			return drop(res, VSW_DROP_VLAN);
+		res->l2_len = ETH_HLEN + VLAN_HLEN;
+		res->pcp = (uint8_t)(tci >> 13);
+		if (vid == 0)		/* priority tag (802.1Q): the port's own VLAN */
+			vid = in->vlan;
+		else if (in->mode != VSW_MODE_TRUNK || vid == 4095 || !allowed(in, vid))
+			return drop(res, VSW_DROP_VLAN);	/* no VLAN hopping */
 		vlan = vid;
 	}
 	res->vlan = vlan;

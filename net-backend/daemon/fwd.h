@@ -7,9 +7,13 @@
  * Rules (docs/design.md, "The model users see"):
  *   - Every frame belongs to one VLAN domain: 0 (untagged) or 1..4094.
  *     An access port puts its frames in its VLAN; a trunk port reads the
- *     802.1Q tag (untagged and priority-tagged frames go to its native
- *     VLAN, which may be 0).
- *   - A tagged frame from an access port is dropped: no VLAN hopping.
+ *     802.1Q tag (untagged frames go to its native VLAN, which may be 0).
+ *     Priority-tagged frames (VID 0) belong to the port's own VLAN (its
+ *     access VLAN, or a trunk's native one), as 802.1Q says.
+ *   - A frame tagged with a VID from an access port is dropped: no VLAN
+ *     hopping.  802.1ad frames (0x88a8, 0x9100) and frames with a second
+ *     tag inside the first (QinQ) are dropped from every port.
+ *   - The priority bits (PCP) of an ingress tag are kept on an egress tag.
  *   - Frames never leave their domain: unicast goes to the learnt port if
  *     it is still a member, everything else floods to the members.
  *   - The ingress port never gets its own frame back.
@@ -132,6 +136,7 @@ struct vsw_fwd_switch {
  * struct vsw_fwd_result - the decision.
  * @drop:      VSW_DROP_NONE, or why the frame goes nowhere
  * @vlan:      the frame's VLAN domain
+ * @pcp:       802.1p priority of its ingress tag (0 if untagged)
  * @l2_len:    bytes of Ethernet header on ingress (14, or 18 if tagged)
  * @flood:     true if the frame went to every member (unknown/multicast)
  * @n:         number of egress ports in @out
@@ -140,6 +145,7 @@ struct vsw_fwd_switch {
 struct vsw_fwd_result {
 	enum vsw_drop drop;
 	uint16_t vlan;
+	uint8_t pcp;
 	uint8_t l2_len;
 	bool flood;
 	unsigned n;
@@ -150,7 +156,8 @@ struct vsw_fwd_result {
  * vsw_fwd_decide() - decide where a frame goes, learning its source.
  * @sw:   the switch
  * @in:   ingress port (a member of @sw)
- * @eth:  private copy of the frame's first min(@len, 18) bytes
+ * @eth:  private copy of the frame's first min(@len, 18) bytes (tagged
+ *        frames shorter than 20 bytes are runts)
  * @len:  frame length
  * @now:  clock for the MAC table, in ms
  * @res:  the decision

@@ -337,11 +337,23 @@ static void test_bad_tagged_frame(void)
 	start(&a, &d, "lab", "a", 10);
 	start(&b, &d, "lab", "b", 10);
 	start(&c, &d, "lab", "c", 10);
-	/* An 802.1Q frame for VLAN 20 from an access port of VLAN 10. */
-	tagged = frame_hex(BCAST, MAC_A, 0x8100, "\x00\x14\x08\x06hop");
+	/* An 802.1Q frame for VLAN 20 (priority 1) from an access port of VLAN 10. */
+	tagged = frame_hex(BCAST, MAC_A, 0x8100, "\x20\x14\x08\x06hop");
 	peer_send(&a, tagged);
 	expect_nothing(&b);
 	g_assert_cmpint(port_counter(&d, "lab", "a", "drops.vlan-violation"), ==, 1);
+	/* Priority-tagged (VID 0, priority 3): 802.1Q puts it in the port's VLAN. */
+	{
+		g_autofree char *prio = frame_hex(BCAST, MAC_A, 0x8100, "\x60");
+		/* What the others get: the same frame without its tag (56 bytes). */
+		g_autofree char *untagged = frame_hex(BCAST, MAC_A, 0x0000, "");
+
+		untagged[2 * 56] = '\0';
+		peer_send(&a, prio);
+		expect_frame(&b, untagged);
+		expect_frame(&c, untagged);
+		g_assert_cmpint(port_counter(&d, "lab", "a", "drops.vlan-violation"), ==, 1);
+	}
 	/* Same from an untagged port. */
 	peer_stop(&a);
 	start(&a, &d, "lab", "a", 0);

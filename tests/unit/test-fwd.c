@@ -208,6 +208,49 @@ static void test_trunk(void)
 	sw_free(s);
 }
 
+/* 802.1Q priority tags, priority bits, and QinQ (fwd.h's rules). */
+static void test_priority_and_qinq(void)
+{
+	const int vlans[] = { 10, 0, 0 };
+	struct sw *s = sw_new(vlans, 3);
+	uint8_t a[6], n[6], h[18];
+
+	mac(a, 0xa);
+	mac(n, 0xe);
+	s->port[2].mode = VSW_MODE_TRUNK;	/* all VLANs, native 0 */
+
+	/* Priority-tagged (VID 0, PCP 5) from access port 0: its own VLAN 10. */
+	decide(s, 0, BCAST, a, 5 << 13, 64);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_NONE);
+	g_assert_cmpint(s->res.vlan, ==, 10);
+	g_assert_cmpint(s->res.pcp, ==, 5);
+	g_assert_cmpint(s->res.l2_len, ==, 18);
+	assert_out(s, (const int[]){ 2 }, 1);
+	/* Its priority stays with a VID on the trunk. */
+	decide(s, 2, BCAST, n, 3 << 13 | 10, 64);
+	g_assert_cmpint(s->res.pcp, ==, 3);
+	assert_out(s, (const int[]){ 0 }, 1);
+	/* Untagged: priority 0. */
+	decide(s, 1, BCAST, a, -1, 64);
+	g_assert_cmpint(s->res.pcp, ==, 0);
+
+	/* QinQ from the trunk: 0x8100 outside, 0x8100 or 0x88a8 inside. */
+	hdr(h, BCAST, n, 10, 0x8100);
+	vsw_fwd_decide(&s->view, &s->port[2], h, 64, 0, &s->res);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_VLAN);
+	hdr(h, BCAST, n, 0, 0x88a8);
+	vsw_fwd_decide(&s->view, &s->port[2], h, 64, 0, &s->res);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_VLAN);
+	/* 802.1ad outside, from the trunk or an access port. */
+	hdr(h, BCAST, n, -1, 0x88a8);
+	vsw_fwd_decide(&s->view, &s->port[2], h, 64, 0, &s->res);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_VLAN);
+	hdr(h, BCAST, a, -1, 0x9100);
+	vsw_fwd_decide(&s->view, &s->port[1], h, 64, 0, &s->res);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_VLAN);
+	sw_free(s);
+}
+
 /* Moving a port to another VLAN: a stale entry never leaks a frame. */
 static void test_stale_entry_after_vlan_change(void)
 {
@@ -383,6 +426,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fwd/vlans", test_vlans);
 	g_test_add_func("/fwd/drops", test_drops);
 	g_test_add_func("/fwd/trunk", test_trunk);
+	g_test_add_func("/fwd/priority-qinq", test_priority_and_qinq);
 	g_test_add_func("/fwd/stale-entry-after-vlan-change", test_stale_entry_after_vlan_change);
 	g_test_add_func("/fwd/guard/mac-lock", test_mac_lock);
 	g_test_add_func("/fwd/guard/reserved-macs", test_reserved_macs);
