@@ -103,6 +103,8 @@ static void msw_free(gpointer data)
 	struct vswd_msw *s = data;
 
 	g_free(s->name);
+	g_free(s->ha_name);
+	g_free(s->nic);
 	if (s->allow_uids)
 		g_array_unref(s->allow_uids);
 	if (s->allow_gids)
@@ -134,6 +136,8 @@ static struct vswd_msw *msw_copy(const struct vswd_msw *s)
 	struct vswd_msw *c = g_memdup2(s, sizeof(*s));
 
 	c->name = g_strdup(s->name);
+	c->ha_name = g_strdup(s->ha_name);
+	c->nic = g_strdup(s->nic);
 	c->allow_uids = id_array_copy(s->allow_uids);
 	c->allow_gids = id_array_copy(s->allow_gids);
 	return c;
@@ -386,6 +390,175 @@ bool vswd_model_switch_set_vlans(struct vswd_model *m, const char *name,
 		s->vlan_bits[0] &= ~1ull;
 		s->vlan_bits[63] &= ~(1ull << 63);
 	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Host adapter and NIC (docs/external.md)                             */
+
+const char *vswd_msw_type(const struct vswd_msw *s)
+{
+	if (s->is_default)
+		return "default";
+	if (s->nic)
+		return "external";
+	return s->ha_name ? "internal" : "private";
+}
+
+bool vswd_ifname_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > 15 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || g_ascii_isspace(*p) || !g_ascii_isprint(*p))
+			return false;
+	return true;
+}
+
+char *vswd_ha_name_default(const char *sw_name)
+{
+	GString *s = g_string_new("vsw-");
+
+	for (const char *p = sw_name; *p && s->len < 15; p++)
+		g_string_append_c(s, g_ascii_isalnum(*p) || *p == '-' || *p == '_' || *p == '.' ?
+				  *p : '_');
+	return g_string_free(s, FALSE);
+}
+
+struct vswd_msw *vswd_model_ifname_user(const struct vswd_model *m, const char *ifname,
+					bool *is_nic)
+{
+	for (unsigned i = 0; i < m->switches->len; i++) {
+		struct vswd_msw *s = m->switches->pdata[i];
+
+		if (s->nic && !strcmp(s->nic, ifname)) {
+			if (is_nic)
+				*is_nic = true;
+			return s;
+		}
+		if (s->ha_name && !strcmp(s->ha_name, ifname)) {
+			if (is_nic)
+				*is_nic = false;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* @ifname is free for @s's @what, or @err says which switch has it. */
+static bool ifname_free(const struct vswd_model *m, const struct vswd_msw *s,
+			const char *what, const char *ifname, bool want_nic, GError **err)
+{
+	bool is_nic = false;
+	struct vswd_msw *o = vswd_model_ifname_user(m, ifname, &is_nic);
+
+	if (!vswd_ifname_valid(ifname)) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "switch '%s': invalid %s name '%.80s': use 1-15 characters, "
+			    "no '/', ':' or spaces", s->name, what, ifname);
+		return false;
+	}
+	if (!o || (o == s && is_nic == want_nic))
+		return true;
+	g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
+		    "switch '%s': '%s' cannot be its %s: it is the %s of switch '%s'",
+		    s->name, ifname, what, is_nic ? "NIC" : "host adapter", o->name);
+	return false;
+}
+
+bool vswd_model_switch_set_host_adapter(struct vswd_model *m, const char *name, bool on,
+					const char *ifname, GError **err)
+{
+	struct vswd_msw *s = vswd_model_switch(m, name, err);
+	g_autofree char *dflt = NULL;
+
+	if (!s)
+		return false;
+	if (s->is_default) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_PERMISSION,
+			    "switch '%s' is the Default switch: it takes no host adapter "
+			    "(the host reaches its guests through the NAT)", name);
+		return false;
+	}
+	if (!on) {
+		g_clear_pointer(&s->ha_name, g_free);
+		s->ha_vlan = 0;
+		return true;
+	}
+	if (!ifname)
+		ifname = s->ha_name ? s->ha_name : (dflt = vswd_ha_name_default(s->name));
+	if (s->ha_name && !strcmp(s->ha_name, ifname))
+		return true;
+	if (!ifname_free(m, s, "host adapter", ifname, false, err)) {
+		if (dflt)
+			g_prefix_error(err, "(choose a name with --host-adapter-name) ");
+		return false;
+	}
+	g_free(s->ha_name);
+	s->ha_name = g_strdup(ifname);
+	return true;
+}
+
+bool vswd_model_switch_set_nic(struct vswd_model *m, const char *name, const char *ifname,
+			       bool move, GError **err)
+{
+	struct vswd_msw *s = vswd_model_switch(m, name, err);
+	struct vswd_msw *o;
+	bool is_nic = false;
+
+	if (!s)
+		return false;
+	if (s->is_default) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_PERMISSION,
+			    "switch '%s' is the Default switch: it takes no NIC", name);
+		return false;
+	}
+	if (!ifname) {
+		g_clear_pointer(&s->nic, g_free);
+		s->nic_vlan = 0;
+		return true;
+	}
+	o = vswd_model_ifname_user(m, ifname, &is_nic);
+	if (o && o != s && is_nic && move) {
+		g_clear_pointer(&o->nic, g_free);
+		o->nic_vlan = 0;
+	} else if (o && o != s && is_nic) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
+			    "switch '%s': NIC '%s' is bound to switch '%s' (a NIC serves one "
+			    "switch; move it with --move)", name, ifname, o->name);
+		return false;
+	}
+	if (!ifname_free(m, s, "NIC", ifname, true, err))
+		return false;
+	g_free(s->nic);
+	s->nic = g_strdup(ifname);
+	return true;
+}
+
+bool vswd_model_switch_set_adapter_vlan(struct vswd_model *m, const char *name, bool nic,
+					int vlan, GError **err)
+{
+	struct vswd_msw *s = vswd_model_switch(m, name, err);
+
+	if (!s)
+		return false;
+	if (vlan < 0 || vlan > VSW_VLAN_MAX) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "switch '%s': VLAN %d out of range (0 for untagged, or 1-%d)",
+			    name, vlan, VSW_VLAN_MAX);
+		return false;
+	}
+	if (nic ? !s->nic : !s->ha_name) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "switch '%s' has no %s", name, nic ? "NIC" : "host adapter");
+		return false;
+	}
+	if (nic)
+		s->nic_vlan = (uint16_t)vlan;
+	else
+		s->ha_vlan = (uint16_t)vlan;
 	return true;
 }
 
@@ -736,11 +909,52 @@ char *vswd_vlan_list_format(const uint64_t bits[64])
 	return g_string_free(s, FALSE);
 }
 
+/* A VLAN key: 0 (untagged) to 4094; absent: 0. */
+static bool key_vlan(GKeyFile *kf, const char *path, const char *group, const char *key,
+		     uint16_t *out, GError **err)
+{
+	g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+	guint64 n = 0;
+
+	if (v && !parse_num(v, 0, VSW_VLAN_MAX, &n))
+		return bad(err, path, group, "%s: expected 0 (untagged) or a VLAN 1-%d",
+			   key, VSW_VLAN_MAX);
+	*out = (uint16_t)n;
+	return true;
+}
+
+/* host-adapter, nic and their VLANs; then the type written must be the one they make. */
+static bool load_adapters(struct vswd_model *m, GKeyFile *kf, const char *path,
+			  const char *group, struct vswd_msw *s, const char *type, GError **err)
+{
+	g_autofree char *ha = g_key_file_get_string(kf, group, "host-adapter", NULL);
+	g_autofree char *nic = g_key_file_get_string(kf, group, "nic", NULL);
+	uint16_t ha_vlan, nic_vlan;
+	g_autoptr(GError) e = NULL;
+
+	if (!key_vlan(kf, path, group, "host-adapter-vlan", &ha_vlan, err) ||
+	    !key_vlan(kf, path, group, "nic-vlan", &nic_vlan, err))
+		return false;
+	if (ha && !vswd_model_switch_set_host_adapter(m, s->name, true, ha, &e))
+		return bad(err, path, group, "host-adapter: %s", e->message);
+	if (nic && !vswd_model_switch_set_nic(m, s->name, nic, false, &e))
+		return bad(err, path, group, "nic: %s", e->message);
+	if ((ha_vlan && !ha) || (nic_vlan && !nic))
+		return bad(err, path, group, "a VLAN for an adapter the switch does not have");
+	s->ha_vlan = ha_vlan;
+	s->nic_vlan = nic_vlan;
+	if (type && strcmp(type, vswd_msw_type(s)))
+		return bad(err, path, group, "type '%s' does not match what is attached "
+			   "(that makes it %s)", type, vswd_msw_type(s));
+	return true;
+}
+
 static bool load_switch(struct vswd_model *m, GKeyFile *kf, const char *path,
 			const char *group, GError **err)
 {
 	static const char *const keys[] = {
-		"type", "allow-users", "allow-groups", "client-vlans", NULL
+		"type", "allow-users", "allow-groups", "client-vlans", "host-adapter",
+		"host-adapter-vlan", "nic", "nic-vlan", NULL
 	};
 	const char *name = group + strlen("switch:");
 	bool is_default = !strcmp(name, VSWD_DEFAULT_SWITCH);
@@ -757,8 +971,9 @@ static bool load_switch(struct vswd_model *m, GKeyFile *kf, const char *path,
 			return bad(err, path, group, "type must be 'default'");
 		s = m->switches->pdata[0];
 	} else {
-		if (type && strcmp(type, "private"))
-			return bad(err, path, group, "type must be 'private'");
+		if (type && strcmp(type, "private") && strcmp(type, "internal") &&
+		    strcmp(type, "external"))
+			return bad(err, path, group, "type must be private, internal or external");
 		if (!vsw_name_valid(name) || !g_ascii_strcasecmp(name, VSWD_DEFAULT_SWITCH))
 			return bad(err, path, group, "invalid switch name");
 		if (vswd_model_switch(m, name, NULL))
@@ -791,7 +1006,7 @@ static bool load_switch(struct vswd_model *m, GKeyFile *kf, const char *path,
 			return bad(err, path, group, "client-vlans: expected none, any, or "
 				   "VLANs 1-4094 such as 10;20-29");
 	}
-	return true;
+	return load_adapters(m, kf, path, group, s, type, err);
 }
 
 static bool key_bool(GKeyFile *kf, const char *path, const char *group, const char *key,
@@ -930,7 +1145,17 @@ static void save_switch(const struct vswd_msw *s, GKeyFile *kf)
 
 	/* The Default switch is written only for what an administrator changed. */
 	if (!s->is_default)
-		g_key_file_set_string(kf, group, "type", "private");
+		g_key_file_set_string(kf, group, "type", vswd_msw_type(s));
+	if (s->ha_name) {
+		g_key_file_set_string(kf, group, "host-adapter", s->ha_name);
+		if (s->ha_vlan)
+			g_key_file_set_integer(kf, group, "host-adapter-vlan", s->ha_vlan);
+	}
+	if (s->nic) {
+		g_key_file_set_string(kf, group, "nic", s->nic);
+		if (s->nic_vlan)
+			g_key_file_set_integer(kf, group, "nic-vlan", s->nic_vlan);
+	}
 	if (s->access_set) {
 		g_autofree char *u = ids_format(s->allow_uids);
 		g_autofree char *g = ids_format(s->allow_gids);

@@ -37,6 +37,10 @@
  *     At most VSWD_PROVISIONED_MAX provisioned ports.
  *   - Renaming a switch keeps its provisioned ports; removing it removes
  *     them.
+ *   - A switch has at most one host adapter and one NIC; the Default
+ *     switch has neither.  Interface names are valid Linux names
+ *     (vswd_ifname_valid()); no interface is the host adapter or the NIC
+ *     of two switches, nor one switch's host adapter and another's NIC.
  */
 #ifndef VSWITCH_MODEL_H
 #define VSWITCH_MODEL_H
@@ -90,6 +94,16 @@ enum vswd_vlan_policy {
  * @allow_gids:   gid_t: groups whose members' clients may attach ports
  * @client_vlans: enum vswd_vlan_policy
  * @vlan_bits:    VSWD_VLANS_LIST: bit v set if VLAN v may be asked for
+ * @ha_name:      its host adapter's interface name, NULL: it has none
+ * @ha_vlan:      the host adapter's VLAN (0 untagged)
+ * @nic:          the physical NIC bound to it, NULL: none
+ * @nic_vlan:     the NIC's native VLAN: untagged frames on the wire belong
+ *                to it (0 untagged); frames of other VLANs are tagged
+ *
+ * Its type follows (docs/external.md): a NIC makes it External (shared
+ * with the host when it also has a host adapter, which then takes over
+ * the NIC's addresses, dedicated otherwise); a host adapter alone makes
+ * it Internal; neither, Private.
  */
 struct vswd_msw {
 	uint32_t id;
@@ -100,7 +114,14 @@ struct vswd_msw {
 	GArray *allow_gids;
 	enum vswd_vlan_policy client_vlans;
 	uint64_t vlan_bits[64];
+	char *ha_name;
+	uint16_t ha_vlan;
+	char *nic;
+	uint16_t nic_vlan;
 };
+
+/** vswd_msw_type() - "default", "private", "internal" or "external". */
+const char *vswd_msw_type(const struct vswd_msw *s);
 
 /**
  * struct vswd_mport - a provisioned port.
@@ -229,6 +250,14 @@ struct vswd_msw *vswd_model_switch_by_id(const struct vswd_model *m, uint32_t id
 struct vswd_mport *vswd_model_port(const struct vswd_model *m, const struct vswd_msw *sw,
 				   const char *name);
 
+/** vswd_ifname_valid() - a Linux interface name: 1-15 bytes, no '/', ':' or space, not . or .. */
+bool vswd_ifname_valid(const char *name);
+/** vswd_ha_name_default() - the host adapter name derived from a switch name (to g_free()). */
+char *vswd_ha_name_default(const char *sw_name);
+/** vswd_model_ifname_user() - the switch whose host adapter or NIC @ifname is, or NULL. */
+struct vswd_msw *vswd_model_ifname_user(const struct vswd_model *m, const char *ifname,
+					bool *is_nic);
+
 /* Mutators: false with @err set (the model is unchanged then). */
 bool vswd_model_switch_add(struct vswd_model *m, const char *name, GError **err);
 bool vswd_model_switch_remove(struct vswd_model *m, const char *name, GError **err);
@@ -244,6 +273,24 @@ bool vswd_model_switch_set_access(struct vswd_model *m, const char *name,
 bool vswd_model_switch_set_vlans(struct vswd_model *m, const char *name,
 				 enum vswd_vlan_policy policy, const uint64_t bits[64],
 				 GError **err);
+/**
+ * vswd_model_switch_set_host_adapter() - give a switch a host adapter
+ * named @ifname (NULL: derived from the switch's name), or with @on false
+ * take it away.  A switch that has one keeps its name unless @ifname
+ * names another.
+ */
+bool vswd_model_switch_set_host_adapter(struct vswd_model *m, const char *name, bool on,
+					const char *ifname, GError **err);
+/**
+ * vswd_model_switch_set_nic() - bind NIC @ifname to a switch (NULL:
+ * unbind).  A NIC bound to another switch is refused unless @move, which
+ * takes it from there.
+ */
+bool vswd_model_switch_set_nic(struct vswd_model *m, const char *name, const char *ifname,
+			       bool move, GError **err);
+/** vswd_model_switch_set_adapter_vlan() - @vlan (0-4094) of the host adapter or the NIC. */
+bool vswd_model_switch_set_adapter_vlan(struct vswd_model *m, const char *name, bool nic,
+					int vlan, GError **err);
 /**
  * vswd_model_port_provision() - add or replace a provisioned port.
  * @p: its settings; @p->sw_id and @p->name name it (copied)

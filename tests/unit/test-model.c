@@ -69,6 +69,76 @@ static void test_switch_rules(void)
 	g_assert_error(e, VSWD_ERROR, VSWD_ERR_BUSY);
 }
 
+/* One host adapter and one NIC per switch; none on Default; no interface twice. */
+static void test_adapter_rules(void)
+{
+	g_autoptr(vswd_model) m = vswd_model_new(&ROOT);
+	g_autoptr(GError) e = NULL;
+	struct vswd_msw *a, *b;
+
+	g_assert_true(vswd_model_switch_add(m, "a", NULL));
+	g_assert_true(vswd_model_switch_add(m, "b", NULL));
+	a = vswd_model_switch(m, "a", NULL);
+	b = vswd_model_switch(m, "b", NULL);
+	g_assert_cmpstr(vswd_msw_type(a), ==, "private");
+	g_assert_true(vswd_model_switch_set_host_adapter(m, "a", true, NULL, NULL));
+	g_assert_cmpstr(a->ha_name, ==, "vsw-a");
+	g_assert_cmpstr(vswd_msw_type(a), ==, "internal");
+	/* Derived names are cut to 15 bytes and made of safe characters. */
+	{
+		g_autofree char *n = vswd_ha_name_default("a-very-long:switch@name");
+
+		g_assert_cmpstr(n, ==, "vsw-a-very-long");
+	}
+	g_assert_true(vswd_model_switch_set_nic(m, "a", "eth0", false, NULL));
+	g_assert_cmpstr(vswd_msw_type(a), ==, "external");
+	/* A NIC serves one switch: refused, unless moved. */
+	g_assert_false(vswd_model_switch_set_nic(m, "b", "eth0", false, &e));
+	g_assert_error(e, VSWD_ERROR, VSWD_ERR_EXISTS);
+	g_assert_nonnull(strstr(e->message, "bound to switch 'a'"));
+	g_clear_error(&e);
+	g_assert_true(vswd_model_switch_set_nic(m, "b", "eth0", true, NULL));
+	g_assert_null(a->nic);
+	g_assert_cmpstr(b->nic, ==, "eth0");
+	g_assert_cmpstr(vswd_msw_type(a), ==, "internal");
+	/* A host adapter is never a NIC, and the other way round. */
+	g_assert_false(vswd_model_switch_set_nic(m, "b", "vsw-a", false, &e));
+	g_assert_error(e, VSWD_ERROR, VSWD_ERR_EXISTS);
+	g_assert_nonnull(strstr(e->message, "host adapter of switch 'a'"));
+	g_clear_error(&e);
+	g_assert_false(vswd_model_switch_set_nic(m, "a", "vsw-a", false, &e));
+	g_clear_error(&e);
+	g_assert_false(vswd_model_switch_set_host_adapter(m, "a", true, "eth0", &e));
+	g_assert_nonnull(strstr(e->message, "NIC of switch 'b'"));
+	g_clear_error(&e);
+	g_assert_false(vswd_model_switch_set_host_adapter(m, "b", true, "vsw-a", &e));
+	g_clear_error(&e);
+	g_assert_false(vswd_model_switch_set_nic(m, "b", "bad/name", false, &e));
+	g_assert_error(e, VSWD_ERROR, VSWD_ERR_INVALID);
+	g_clear_error(&e);
+	g_assert_false(vswd_model_switch_set_nic(m, "b", "sixteen-chars-xx", false, &e));
+	g_clear_error(&e);
+	/* The Default switch refuses both. */
+	g_assert_false(vswd_model_switch_set_host_adapter(m, VSWD_DEFAULT_SWITCH, true, NULL, &e));
+	assert_denied(e);
+	g_clear_error(&e);
+	g_assert_false(vswd_model_switch_set_nic(m, VSWD_DEFAULT_SWITCH, "eth1", false, &e));
+	assert_denied(e);
+	g_clear_error(&e);
+	/* VLANs: only for adapters the switch has, 0-4094. */
+	g_assert_true(vswd_model_switch_set_adapter_vlan(m, "a", false, 10, NULL));
+	g_assert_cmpint(a->ha_vlan, ==, 10);
+	g_assert_false(vswd_model_switch_set_adapter_vlan(m, "a", true, 10, &e));
+	g_clear_error(&e);
+	g_assert_false(vswd_model_switch_set_adapter_vlan(m, "b", true, 4095, &e));
+	g_assert_error(e, VSWD_ERROR, VSWD_ERR_INVALID);
+	g_clear_error(&e);
+	/* Removing the host adapter: Private again. */
+	g_assert_true(vswd_model_switch_set_host_adapter(m, "a", false, NULL, NULL));
+	g_assert_cmpstr(vswd_msw_type(a), ==, "private");
+	g_assert_cmpint(a->ha_vlan, ==, 0);
+}
+
 static struct vswd_mport mport(const struct vswd_msw *sw, const char *name, uint16_t vlan)
 {
 	struct vswd_mport p = {
@@ -282,6 +352,8 @@ static void test_state_file(void)
 	const char *text =
 		"[switch:lab]\ntype=private\nallow-users=1000;1001\nallow-groups=64055\n"
 		"client-vlans=10;20-29\n"
+		"[switch:lan]\ntype=external\nnic=eth0\nnic-vlan=5\nhost-adapter=vsw-lan\n"
+		"host-adapter-vlan=10\n"
 		"[switch:Default]\nallow-groups=64055\n"
 		"[port:lab/vm1.net0]\nvlan=20\nmacs=52:54:00:00:00:01\nmac-spoofing=false\n"
 		"dhcp-guard=true\nrouter-guard=false\nowner-user=1000\n"
@@ -312,6 +384,11 @@ static void test_state_file(void)
 	g_assert_cmpint(p->owner_uid, ==, VSWD_NO_ID);
 	g_assert_true(m->nat.host_loopback);
 	g_assert_cmpint(m->fwds->len, ==, 1);
+	lab = vswd_model_switch(m, "lan", NULL);
+	g_assert_cmpstr(lab->nic, ==, "eth0");
+	g_assert_cmpint(lab->nic_vlan, ==, 5);
+	g_assert_cmpstr(lab->ha_name, ==, "vsw-lan");
+	g_assert_cmpint(lab->ha_vlan, ==, 10);
 	/* What is written reads back the same. */
 	first = to_text(m);
 	again = from_text(first, &ROOT, NULL);
@@ -335,6 +412,14 @@ static void test_state_file_errors(void)
 		{ "[switch:lab]\n[port:lab/p]\nmac-spoofing=maybe\n", "mac-spoofing" },
 		{ "[nat]\nhost-loopback=yes\n", "host-loopback" },
 		{ "[wat]\n", "unknown section" },
+		{ "[switch:lab]\ntype=internal\n", "does not match" },
+		{ "[switch:lab]\ntype=external\nhost-adapter=x\n", "does not match" },
+		{ "[switch:lab]\nnic=a/b\n", "invalid NIC name" },
+		{ "[switch:a]\nnic=eth0\n[switch:b]\nnic=eth0\n", "bound to switch" },
+		{ "[switch:a]\nnic=eth0\n[switch:b]\nhost-adapter=eth0\n", "NIC of switch" },
+		{ "[switch:lab]\nnic-vlan=3\n", "does not have" },
+		{ "[switch:lab]\nnic=e\nnic-vlan=4095\n", "nic-vlan" },
+		{ "[switch:Default]\nnic=eth0\n", "Default" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -382,6 +467,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/model/switch-rules", test_switch_rules);
 	g_test_add_func("/model/provision-rules", test_provision_rules);
+	g_test_add_func("/model/adapter-rules", test_adapter_rules);
 	g_test_add_func("/model/attach/admin", test_attach_admin);
 	g_test_add_func("/model/attach/access", test_attach_access);
 	g_test_add_func("/model/attach/vlan-policy", test_attach_vlan_policy);
