@@ -12,7 +12,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd -P)
 
 # Build: the project and the patched QEMU (contrib/build-qemu.sh).
 PKGS="gcc libc6-dev make ninja-build pkg-config git
-	libglib2.0-dev libjson-glib-dev libslirp-dev libcap-ng-dev libseccomp-dev
+	libglib2.0-dev libjson-glib-dev libslirp-dev libcap-ng-dev libseccomp-dev libnl-route-3-dev
 	gcc-multilib libpixman-1-dev python3 python3-venv bzip2 xz-utils
 	seabios ipxe-qemu"
 # Tests and benchmarks: namespaces, peers to compare with, tools.
