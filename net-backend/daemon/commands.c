@@ -297,16 +297,120 @@ static JsonNode *cmd_switch_show(struct vswd *d, struct vswd_conn *c, JsonObject
 	return n;
 }
 
+/*
+ * The host adapter and NIC arguments of switch-add and switch-set
+ * (docs/protocol.md), applied to switch @name of @m:
+ *   "nic": IFNAME to bind, "no-nic": true to unbind, "move": take the NIC
+ *   from the switch it is bound to; "mode": "shared" (the host keeps using
+ *   the NIC through a host adapter) or "dedicated"; "host-adapter": true
+ *   or false; "host-adapter-name": its interface name;
+ *   "host-adapter-vlan", "nic-vlan": 0 (untagged) or 1-4094.
+ * @type (switch-add only): "private", "internal" or "external", or NULL.
+ */
+static bool apply_adapter_args(struct vswd_model *m, const char *name, JsonObject *a,
+			       const char *type, GError **err)
+{
+	const char *nic = vswd_arg_string(a, "nic", false, err);
+	const char *mode = nic || !*err ? vswd_arg_string(a, "mode", false, err) : NULL;
+	const char *ha_name = !*err ? vswd_arg_string(a, "host-adapter-name", false, err) : NULL;
+	int64_t ha_vlan = -1, nic_vlan = -1;
+	bool no_nic = false, move = false, ha = false, ha_given;
+	const struct vswd_msw *ms;
+
+	if (*err || !vswd_arg_bool(a, "no-nic", &no_nic, err) ||
+	    !vswd_arg_bool(a, "move", &move, err) || !vswd_arg_bool(a, "host-adapter", &ha, err) ||
+	    !vswd_arg_int(a, "host-adapter-vlan", 0, VSW_VLAN_MAX, false, &ha_vlan, err) ||
+	    !vswd_arg_int(a, "nic-vlan", 0, VSW_VLAN_MAX, false, &nic_vlan, err))
+		return false;
+	ha_given = json_object_has_member(a, "host-adapter");
+	if (mode && strcmp(mode, "shared") && strcmp(mode, "dedicated")) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "invalid mode '%.80s': shared or dedicated", mode);
+		return false;
+	}
+	if (nic && no_nic) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID, "nic and no-nic exclude each other");
+		return false;
+	}
+	if (type) {
+		if (strcmp(type, "private") && strcmp(type, "internal") && strcmp(type, "external")) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+				    "invalid switch type '%.80s': private, internal or external "
+				    "(the Default switch is the only one of its type)", type);
+			return false;
+		}
+		if (!strcmp(type, "external") != (nic != NULL)) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+				    "switch '%s': %s", name, nic ?
+				    "a switch with a NIC is external" :
+				    "an external switch needs a NIC (nic)");
+			return false;
+		}
+		if (!strcmp(type, "internal") || (!strcmp(type, "external") &&
+						  g_strcmp0(mode, "dedicated"))) {
+			ha = ha_given ? ha : true;
+			ha_given = true;
+		}
+		if (!strcmp(type, "private") && (ha || ha_name)) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+				    "switch '%s': a private switch has no host adapter", name);
+			return false;
+		}
+	}
+	ms = vswd_model_switch(m, name, err);
+	if (!ms)
+		return false;
+	if (no_nic && !vswd_model_switch_set_nic(m, name, NULL, false, err))
+		return false;
+	if (nic && !vswd_model_switch_set_nic(m, name, nic, move, err))
+		return false;
+	/* The mode of a NIC is whether the host shares it through a host adapter. */
+	if (mode) {
+		if (!ms->nic) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+				    "switch '%s' has no NIC: shared or dedicated is a NIC's mode",
+				    name);
+			return false;
+		}
+		if (ha_given && ha != !strcmp(mode, "shared")) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+				    "switch '%s': a shared NIC is one with a host adapter", name);
+			return false;
+		}
+		ha = !strcmp(mode, "shared");
+		ha_given = true;
+	}
+	if (ha_name && !ha_given && !ms->ha_name) {
+		ha = true;
+		ha_given = true;
+	}
+	if (ha_given || ha_name)
+		if (!vswd_model_switch_set_host_adapter(m, name, ha_given ? ha : true, ha_name, err))
+			return false;
+	if (ha_vlan >= 0 && !vswd_model_switch_set_adapter_vlan(m, name, false, (int)ha_vlan, err))
+		return false;
+	if (nic_vlan >= 0 && !vswd_model_switch_set_adapter_vlan(m, name, true, (int)nic_vlan, err))
+		return false;
+	return true;
+}
+
 static JsonNode *cmd_switch_add(struct vswd *d, struct vswd_conn *c, JsonObject *a,
 				GError **err)
 {
 	const char *name = vswd_arg_string(a, "name", true, err);
+	const char *type = name ? vswd_arg_string(a, "type", false, err) : NULL;
 	g_autoptr(vswd_model) m = NULL;
 
-	if (!name)
+	if (!name || *err)
 		return NULL;
 	m = vswd_model_copy(d->model);
 	if (!vswd_model_switch_add(m, name, err))
+		return NULL;
+	if (!type)
+		type = json_object_has_member(a, "nic") ? "external" :
+		       json_object_has_member(a, "host-adapter") ||
+		       json_object_has_member(a, "host-adapter-name") ? "internal" : "private";
+	if (!apply_adapter_args(m, name, a, type, err))
 		return NULL;
 	return commit(d, g_steal_pointer(&m), err);
 }
@@ -401,6 +505,8 @@ static JsonNode *cmd_switch_set(struct vswd *d, struct vswd_conn *c, JsonObject 
 	    !vswd_arg_bool(a, "access-default", &reset, err))
 		return NULL;
 	m = vswd_model_copy(d->model);
+	if (!apply_adapter_args(m, name, a, NULL, err))
+		return NULL;
 	if (reset && (uids || gids)) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
 			    "access-default and allow-users/allow-groups exclude each other");
@@ -907,11 +1013,15 @@ const struct vswd_command vswd_commands[] = {
 	/* Administrators. */
 	{ "switch-list", ADMIN, cmd_switch_list, ARGS(NULL) },
 	{ "switch-show", ADMIN, cmd_switch_show, ARGS("name") },
-	{ "switch-add", ADMIN, cmd_switch_add, ARGS("name") },
+	{ "switch-add", ADMIN, cmd_switch_add,
+	  ARGS("name", "type", "nic", "mode", "host-adapter", "host-adapter-name",
+	       "host-adapter-vlan", "nic-vlan") },
 	{ "switch-remove", ADMIN, cmd_switch_remove, ARGS("name", "force") },
 	{ "switch-rename", ADMIN, cmd_switch_rename, ARGS("name", "new-name") },
 	{ "switch-set", ADMIN, cmd_switch_set,
-	  ARGS("name", "allow-users", "allow-groups", "access-default", "client-vlans") },
+	  ARGS("name", "allow-users", "allow-groups", "access-default", "client-vlans",
+	       "nic", "no-nic", "move", "mode", "host-adapter", "host-adapter-name",
+	       "host-adapter-vlan", "nic-vlan") },
 	{ "port-set", ADMIN, cmd_port_set,
 	  ARGS("switch", "port", "vlan", "mac-spoofing", "dhcp-guard", "router-guard") },
 	{ "port-provision", ADMIN, cmd_port_provision,

@@ -250,7 +250,8 @@ int main(int argc, char **argv)
 		goto out;
 	vswd_privs_thread_done();
 	vswd_closer_start();
-	if (!vswd_runtime_start(&d, &err) || !vswd_nat_start(&d, &err))
+	if (!vswd_runtime_start(&d, &err) || !vswd_adapters_start(&d, &err) ||
+	    !vswd_nat_start(&d, &err))
 		goto out;
 	vswd_control_serve(&d);
 	g_unix_signal_add(SIGINT, on_signal, &d);
@@ -265,8 +266,9 @@ out:
 	d.stopping = true;
 	vswd_control_stop(&d);
 	vswd_nat_stop(&d);
+	vswd_adapters_stop(&d);
 	if (d.dp)
-		vswd_runtime_stop(&d);
+		vswd_runtime_stop(&d);	/* NICs get back what they had */
 	vsw_dp_free(d.dp);
 	vswd_closer_stop();
 	vswd_model_free(d.model);

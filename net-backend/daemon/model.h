@@ -381,9 +381,12 @@ struct vswd_attach_req {
  * @vlan:         0 or 1..4094
  * @nmacs, @macs: the MAC addresses it may send from (none: not yet declared)
  * @mac_spoofing, @dhcp_guard, @router_guard: its guards
+ * @trunk:        the switch's NIC: frames of every VLAN, tagged but for
+ *                @vlan (its native VLAN)
  */
 struct vswd_port_settings {
 	bool provisioned;
+	bool trunk;
 	uint16_t vlan;
 	unsigned nmacs;
 	uint8_t macs[VSWD_PORT_MACS_MAX][6];

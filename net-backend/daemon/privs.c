@@ -22,9 +22,10 @@
  *       CAP_KILL              starts as root and becomes --nat-user itself,
  *                             and only CAP_KILL lets a process signal one of
  *                             another user (to stop a NAT that hangs).
- *     The bounding set is cleared of everything else.  Internal and
- *     External switches will add CAP_NET_ADMIN and CAP_NET_RAW when they
- *     are in use.
+ *       CAP_NET_ADMIN,        host adapters (TAP devices) and binding NICs
+ *       CAP_NET_RAW           (their addresses, routes, AF_PACKET sockets):
+ *                             Internal and External switches.
+ *     The bounding set is cleared of everything else.
  *   - It says in its log what it kept.
  */
 #include <errno.h>
@@ -82,6 +83,8 @@ bool vswd_privs_drop(struct vswd *d, GError **err)
 	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
 		     CAPNG_BOUNDING_SET | CAPNG_AMBIENT, CAP_NET_BIND_SERVICE);
 	g_string_append(kept, "CAP_NET_BIND_SERVICE (the NAT's forwards below 1024)");
+	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN, CAP_NET_RAW, -1);
+	g_string_append(kept, ", CAP_NET_ADMIN and CAP_NET_RAW (host adapters and NICs)");
 	if (nice) {
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_NICE);
 		g_string_append(kept, ", CAP_SYS_NICE (until the data path set its priority)");

@@ -99,7 +99,11 @@ bool vswd_commit(struct vswd *d, struct vswd_model *next, GError **err)
 	g_autoptr(GPtrArray) created = g_ptr_array_new();
 	struct vswd_model *old;
 
-	/* 1. What can fail without side effects: the new switches. */
+	/* 1. What can fail without side effects: adapters' checks, the new switches. */
+	if (!vswd_adapters_check(d, next, err)) {
+		vswd_model_free(next);
+		return false;
+	}
 	for (unsigned i = 0; i < next->switches->len; i++) {
 		const struct vswd_msw *ms = next->switches->pdata[i];
 		struct vswd_switch *sw;
@@ -141,6 +145,7 @@ bool vswd_commit(struct vswd *d, struct vswd_model *next, GError **err)
 		}
 		apply_ports(d, old, sw);
 	}
+	vswd_adapters_apply(d);
 	for (unsigned k = 0; k < created->len; k++)
 		g_message("switch '%s' added", ((struct vswd_switch *)created->pdata[k])->name);
 	if (!vswd_nat_settings_equal(&old->nat, &next->nat))

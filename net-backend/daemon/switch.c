@@ -52,11 +52,6 @@ struct vswd_switch *vswd_switch_find(struct vswd *d, const char *name, GError **
 	return NULL;
 }
 
-const char *vswd_switch_type(const struct vswd_switch *sw)
-{
-	return sw->is_default ? "default" : "private";
-}
-
 struct vswd_switch *vswd_switch_create(struct vswd *d, const struct vswd_msw *msw,
 				       GError **err)
 {
@@ -117,6 +112,7 @@ static void port_remove(struct vswd *d, struct vswd_port *vp, const char *reason
 
 void vswd_switch_destroy(struct vswd *d, struct vswd_switch *sw)
 {
+	vswd_adapters_release(d, sw);
 	while (sw->ports->len)
 		port_remove(d, g_ptr_array_index(sw->ports, sw->ports->len - 1), "switch removed");
 	vsw_dp_switch_free(d->dp, sw->dsw);
@@ -181,7 +177,7 @@ static void fwd_from(const struct vswd_port_settings *s, bool trusted_macs,
 		     struct vsw_fwd_port *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->mode = VSW_MODE_ACCESS;
+	f->mode = s->trunk ? VSW_MODE_TRUNK : VSW_MODE_ACCESS;
 	f->vlan = s->vlan;
 	if (trusted_macs) {
 		f->flags = VSW_FWD_F_MAC_LOCK | VSW_FWD_F_RESERVED;
@@ -219,6 +215,12 @@ struct vswd_port *vswd_port_attach(struct vswd *d, struct vswd_switch *sw,
 	if (!vsw_name_valid(spec->name)) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID, "invalid port name '%.80s'",
 			    spec->name);
+		return NULL;
+	}
+	if (spec->name[0] == '@' && !spec->own) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "invalid port name '%.80s': names that begin with '@' are the "
+			    "switch's own (its host adapter, its NIC)", spec->name);
 		return NULL;
 	}
 	if (vswd_port_find(sw, spec->name)) {

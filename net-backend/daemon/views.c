@@ -90,7 +90,7 @@ JsonNode *vswd_switch_to_json(struct vswd *d, struct vswd_switch *sw, bool with_
 
 	json_builder_begin_object(b);
 	vsw_json_str(b, "name", sw->name);
-	vsw_json_str(b, "type", vswd_switch_type(sw));
+	vsw_json_str(b, "type", vswd_msw_type(ms));
 	json_builder_set_member_name(b, "ports");
 	if (with_ports) {
 		json_builder_begin_array(b);
@@ -111,6 +111,8 @@ JsonNode *vswd_switch_to_json(struct vswd *d, struct vswd_switch *sw, bool with_
 	} else {
 		json_builder_add_string_value(b, ms->client_vlans == VSWD_VLANS_ANY ? "any" : "none");
 	}
+	if (with_ports)
+		vswd_adapters_to_json(d, sw, b);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }

@@ -57,6 +57,15 @@ struct vswd_port_owner_ops {
  * @is_default: the Default switch
  * @dsw:        its data path side
  * @ports:      struct vswd_port *, in attach order
+ * @ha_want:    adapters.c: the host adapter the model asked for when it was
+ *              wired, or NULL
+ * @ha_port:    its port ("@host"), or NULL
+ * @ha_ifname:  its interface
+ * @nic:        the NIC bound, or NULL
+ * @nic_shared: shared with the host through the host adapter
+ * @nic_state:  what the NIC had before it was bound (also on disk)
+ * @nic_port:   its port ("@nic"), or NULL while it is missing
+ * @nic_error:  why it is not in service, or NULL
  */
 struct vswd_switch {
 	uint32_t id;
@@ -64,6 +73,14 @@ struct vswd_switch {
 	bool is_default;
 	struct vsw_dp_switch *dsw;
 	GPtrArray *ports;
+	char *ha_want;
+	struct vswd_port *ha_port;
+	char *ha_ifname;
+	char *nic;
+	bool nic_shared;
+	struct vswd_nic_state *nic_state;
+	struct vswd_port *nic_port;
+	char *nic_error;
 };
 
 /**
@@ -126,6 +143,7 @@ struct vswd_config {
  * @nat:         the Default switch's NAT supervisor, or NULL
  * @ctl:         the control socket front-end, or NULL
  * @notify_src:  watch of the data path's dead-port notifications
+ * @adapters_src: adapters.c's timer (NICs that went and came back)
  * @stopping:    shutting down: nothing restarts
  */
 struct vswd {
@@ -143,6 +161,7 @@ struct vswd {
 	struct vswd_natsup *nat;
 	struct vswd_control *ctl;
 	guint notify_src;
+	guint adapters_src;
 	bool stopping;
 };
 
@@ -158,8 +177,6 @@ struct vswd_switch *vswd_switch_create(struct vswd *d, const struct vswd_msw *ms
 				       GError **err);
 /** vswd_switch_destroy() - reset its ports ("switch removed"), free it. */
 void vswd_switch_destroy(struct vswd *d, struct vswd_switch *sw);
-/** vswd_switch_type() - "default" or "private" (what follows from its adapters). */
-const char *vswd_switch_type(const struct vswd_switch *sw);
 struct vswd_port *vswd_port_find(struct vswd_switch *sw, const char *name);
 
 /**
@@ -171,6 +188,8 @@ struct vswd_port *vswd_port_find(struct vswd_switch *sw, const char *name);
  * @peer:     the client, or NULL for the daemon's own port
  * @trusted_macs: the daemon's own port that owns the switch's reserved
  *            MAC addresses (the NAT): it may send only from them
+ * @own:      one of the switch's own ports (its host adapter, its NIC):
+ *            only these have names that begin with '@'
  */
 struct vswd_port_spec {
 	const char *name;
@@ -179,6 +198,7 @@ struct vswd_port_spec {
 	void *owner;
 	const struct vswd_peer *peer;
 	bool trusted_macs;
+	bool own;
 };
 
 /**
@@ -209,6 +229,24 @@ struct vswd_port *vswd_port_mac_in_use(struct vswd_switch *sw, const uint8_t mac
 				       const struct vswd_port *except);
 /** vswd_user_ports() - ports the clients of @uid have attached. */
 unsigned vswd_user_ports(struct vswd *d, uid_t uid);
+
+/* adapters.c: host adapters and NICs (docs/external.md) */
+/**
+ * vswd_adapters_check() - can the host adapters and NICs of @next be set
+ * up?  A NIC not bound yet must exist and be one that may be bound; a host
+ * adapter not created yet must not be the name of an interface the host
+ * has.  Return: false with @err naming the switch and the reason.
+ */
+bool vswd_adapters_check(struct vswd *d, const struct vswd_model *next, GError **err);
+/** vswd_adapters_apply() - make host adapters and NICs what d->model says. */
+void vswd_adapters_apply(struct vswd *d);
+/** vswd_adapters_release() - take down @sw's adapters, give its NIC back. */
+void vswd_adapters_release(struct vswd *d, struct vswd_switch *sw);
+/** vswd_adapters_start() - at start-up, after the runtime: crash records, then wire. */
+bool vswd_adapters_start(struct vswd *d, GError **err);
+void vswd_adapters_stop(struct vswd *d);
+/** vswd_adapters_to_json() - "host-adapter" and "nic" members of switch-show. */
+void vswd_adapters_to_json(struct vswd *d, struct vswd_switch *sw, JsonBuilder *b);
 
 /* natsup.c: the Default switch's NAT, a sandboxed helper process */
 /** vswd_nat_start() - start the NAT helper for the Default switch (after the runtime). */

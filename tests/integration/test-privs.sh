@@ -33,6 +33,9 @@ CAP_KILL=$((1 << 5))
 CAP_SETGID=$((1 << 6))
 CAP_SETUID=$((1 << 7))
 CAP_NET_BIND_SERVICE=$((1 << 10))
+CAP_NET_ADMIN=$((1 << 12))
+CAP_NET_RAW=$((1 << 13))
+NET=$((CAP_NET_ADMIN | CAP_NET_RAW))	# host adapters and NICs
 
 stop() {
 	local i=0
@@ -117,10 +120,10 @@ nat_pid() {
 # --- Staying root (no user "vswitch" here, or --user root) -----------------
 
 check "vswitchd as root starts" start root --user root
-kept=$((CAP_NET_BIND_SERVICE | CAP_SETUID | CAP_SETGID | CAP_KILL))
+kept=$((CAP_NET_BIND_SERVICE | CAP_SETUID | CAP_SETGID | CAP_KILL | NET))
 check "it stays uid 0 (asked to)" \
 	sh -c "[ \"\$(awk '/^Uid:/ { print \$2 \$3 \$4 \$5 }' /proc/$pid/status)\" = 0000 ]"
-check "every thread keeps only CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_KILL" \
+check "every thread keeps only CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_NET_ADMIN, CAP_NET_RAW" \
 	every_thread "$pid" CapEff "$kept"
 check "permitted likewise (CAP_SYS_NICE gone once the data path set its priority)" \
 	every_thread "$pid" CapPrm "$kept"
@@ -146,7 +149,8 @@ check "every thread runs as nobody" \
 	sh -c "for t in /proc/$pid/task/*; do
 		[ \"\$(awk '/^Uid:/ { print \$2 \$3 \$4 \$5 }' \$t/status)\" = 65534655346553465534 ] || exit 1
 	       done"
-check "every thread keeps only CAP_NET_BIND_SERVICE" every_thread "$pid" CapEff $CAP_NET_BIND_SERVICE
+check "every thread keeps only CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW" \
+	every_thread "$pid" CapEff $((CAP_NET_BIND_SERVICE | NET))
 check "... which it passes on to the NAT helper (ambient)" \
 	caps_are "/proc/$pid/status" CapAmb $CAP_NET_BIND_SERVICE
 check "the bounding set is empty (the ambient set carries it to the helper)" \
