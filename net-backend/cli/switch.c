@@ -46,14 +46,104 @@ static int switch_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, cha
 	return CTL_EXIT_OK;
 }
 
+/*
+ * The adapter options of switch add and switch set, as ctl_opt entries
+ * filling @o; adapter_args() turns them into switch-add/-set arguments.
+ */
+struct adapter_opts {
+	const char *type, *nic, *ha_name, *ha_vlan, *nic_vlan;
+	bool no_nic, move, shared, dedicated, ha, no_ha;
+};
+
+#define ADAPTER_OPTS(o) \
+	{ "nic", "IFNAME", NULL, &(o).nic }, \
+	{ "shared", NULL, &(o).shared, NULL }, \
+	{ "dedicated", NULL, &(o).dedicated, NULL }, \
+	{ "host-adapter", NULL, &(o).ha, NULL }, \
+	{ "host-adapter-name", "IFNAME", NULL, &(o).ha_name }, \
+	{ "host-adapter-vlan", "VLAN", NULL, &(o).ha_vlan }, \
+	{ "nic-vlan", "VLAN", NULL, &(o).nic_vlan }
+
+/* Return: false after a usage error. */
+static bool adapter_args(const struct ctl_cmd *cmd, const struct adapter_opts *o, JsonObject *a)
+{
+	struct {
+		const char *opt, *val, *arg;
+	} vlans[] = {
+		{ "host-adapter-vlan", o->ha_vlan, "host-adapter-vlan" },
+		{ "nic-vlan", o->nic_vlan, "nic-vlan" },
+	};
+
+	if (o->shared && o->dedicated) {
+		ctl_usage_error(cmd, "--shared and --dedicated exclude each other");
+		return false;
+	}
+	if (o->ha && o->no_ha) {
+		ctl_usage_error(cmd, "--host-adapter and --no-host-adapter exclude each other");
+		return false;
+	}
+	if (o->nic && o->no_nic) {
+		ctl_usage_error(cmd, "--nic and --no-nic exclude each other");
+		return false;
+	}
+	if (o->type) {
+		g_autofree char *t = g_ascii_strdown(o->type, -1);
+
+		if (strcmp(t, "private") && strcmp(t, "internal") && strcmp(t, "external")) {
+			ctl_usage_error(cmd, "invalid --type '%s': private, internal or external",
+					o->type);
+			return false;
+		}
+		json_object_set_string_member(a, "type", t);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(vlans); i++) {
+		int v;
+
+		if (!vlans[i].val)
+			continue;
+		v = ctl_parse_vlan(vlans[i].val);
+		if (v < 0) {
+			ctl_usage_error(cmd, "invalid --%s '%s': none or 1-%d", vlans[i].opt,
+					vlans[i].val, VSW_VLAN_MAX);
+			return false;
+		}
+		json_object_set_int_member(a, vlans[i].arg, v);
+	}
+	if (o->nic)
+		json_object_set_string_member(a, "nic", o->nic);
+	if (o->no_nic)
+		json_object_set_boolean_member(a, "no-nic", TRUE);
+	if (o->move)
+		json_object_set_boolean_member(a, "move", TRUE);
+	if (o->shared || o->dedicated)
+		json_object_set_string_member(a, "mode", o->shared ? "shared" : "dedicated");
+	if (o->ha || o->no_ha)
+		json_object_set_boolean_member(a, "host-adapter", o->ha);
+	if (o->ha_name)
+		json_object_set_string_member(a, "host-adapter-name", o->ha_name);
+	return true;
+}
+
 static int switch_add(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 {
+	struct adapter_opts o = { 0 };
+	const struct ctl_opt opts[] = {
+		{ "type", "TYPE", NULL, &o.type },
+		ADAPTER_OPTS(o),
+		{ NULL }
+	};
+	JsonObject *a;
 	char *pos[1];
-	int n = ctl_parse_args(ctl, cmd, argc, argv, NULL, pos, 1, 1);
+	int n = ctl_parse_args(ctl, cmd, argc, argv, opts, pos, 1, 1);
 
 	if (n < 0)
 		return CTL_PARSE_EXIT(n);
-	return ctl_print_result(ctl, ctl_call(ctl, "switch-add", name_arg(pos[0]), NULL));
+	a = name_arg(pos[0]);
+	if (!adapter_args(cmd, &o, a)) {
+		json_object_unref(a);
+		return CTL_EXIT_USAGE;
+	}
+	return ctl_print_result(ctl, ctl_call(ctl, "switch-add", a, NULL));
 }
 
 static int switch_remove(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
@@ -122,6 +212,74 @@ static char *access_str(JsonObject *sw)
 	return g_string_free(s, FALSE);
 }
 
+static const char *vlan_str(int64_t v, char buf[8])
+{
+	if (!v)
+		return "untagged";
+	g_snprintf(buf, 8, "%" G_GINT64_FORMAT, v);
+	return buf;
+}
+
+/* What the NIC had before it was bound (nicstate.c's view of its record). */
+static void show_before(JsonObject *b)
+{
+	JsonArray *addrs = ctl_get_array(b, "addresses");
+	JsonArray *routes = ctl_get_array(b, "routes");
+	JsonNode *v6 = json_object_get_member(b, "ipv6-disabled");
+	GString *s = g_string_new(NULL);
+
+	ctl_field("NIC before", "MTU %" G_GINT64_FORMAT ", %s, IPv6 %s",
+		  ctl_get_int(b, "mtu"),
+		  json_object_get_boolean_member_with_default(b, "up", FALSE) ? "up" : "down",
+		  !v6 || JSON_NODE_HOLDS_NULL(v6) ? "absent" :
+		  json_node_get_boolean(v6) ? "disabled" : "enabled");
+	for (unsigned i = 0; addrs && i < json_array_get_length(addrs); i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "",
+				       ctl_get_str(json_array_get_object_element(addrs, i),
+						   "address"));
+	ctl_field("  addresses", "%s", s->len ? s->str : "none");
+	for (unsigned i = 0; routes && i < json_array_get_length(routes); i++) {
+		JsonObject *r = json_array_get_object_element(routes, i);
+
+		g_string_printf(s, "%s", ctl_get_str(r, "dst"));
+		if (json_object_has_member(r, "gateway"))
+			g_string_append_printf(s, " via %s", ctl_get_str(r, "gateway"));
+		g_string_append_printf(s, " table %s metric %" G_GINT64_FORMAT,
+				       ctl_get_str(r, "table"), ctl_get_int(r, "metric"));
+		ctl_field(i ? "" : "  routes", "%s", s->str);
+	}
+	if (!routes || !json_array_get_length(routes))
+		ctl_field("  routes", "none");
+	g_string_free(s, TRUE);
+}
+
+/* The host adapter, the NIC, and what the NIC had before it was bound. */
+static void show_adapters(JsonObject *sw)
+{
+	JsonNode *ha = json_object_get_member(sw, "host-adapter");
+	JsonNode *nic = json_object_get_member(sw, "nic");
+	char buf[8];
+
+	if (ha && JSON_NODE_HOLDS_OBJECT(ha)) {
+		JsonObject *o = json_node_get_object(ha);
+
+		ctl_field("host adapter", "%s (%s, VLAN %s)", ctl_get_str(o, "name"),
+			  ctl_get_str(o, "state"), vlan_str(ctl_get_int(o, "vlan"), buf));
+	}
+	if (nic && JSON_NODE_HOLDS_OBJECT(nic)) {
+		JsonObject *o = json_node_get_object(nic);
+		JsonNode *before = json_object_get_member(o, "before");
+
+		ctl_field("NIC", "%s (%s, %s, native VLAN %s)%s%s", ctl_get_str(o, "name"),
+			  ctl_get_str(o, "mode"), ctl_get_str(o, "state"),
+			  vlan_str(ctl_get_int(o, "vlan"), buf),
+			  json_object_has_member(o, "error") ? ": " : "",
+			  json_object_has_member(o, "error") ? ctl_get_str(o, "error") : "");
+		if (before && JSON_NODE_HOLDS_OBJECT(before))
+			show_before(json_node_get_object(before));
+	}
+}
+
 static int switch_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	JsonObject *sw;
@@ -150,6 +308,7 @@ static int switch_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, cha
 		ctl_field("client-vlans", "%s", !strcmp(vlans, "none") ? "none (untagged only)" :
 			  *vlans ? vlans : "-");
 	}
+	show_adapters(sw);
 	if (json_array_get_length(ports)) {
 		putchar('\n');
 		ctl_port_table(ports, false);
@@ -223,11 +382,16 @@ static int switch_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char
 {
 	const char *users = NULL, *groups = NULL, *vlans = NULL;
 	bool access_default = false;
+	struct adapter_opts o = { 0 };
 	const struct ctl_opt opts[] = {
 		{ "allow-users", "U,...", NULL, &users },
 		{ "allow-groups", "G,...", NULL, &groups },
 		{ "access-default", NULL, &access_default, NULL },
 		{ "client-vlans", "VLANS", NULL, &vlans },
+		ADAPTER_OPTS(o),
+		{ "no-nic", NULL, &o.no_nic, NULL },
+		{ "move", NULL, &o.move, NULL },
+		{ "no-host-adapter", NULL, &o.no_ha, NULL },
 		{ NULL }
 	};
 	JsonArray *arr;
@@ -237,9 +401,12 @@ static int switch_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char
 
 	if (n < 0)
 		return CTL_PARSE_EXIT(n);
-	if (!users && !groups && !access_default && !vlans)
-		return ctl_usage_error(cmd, "nothing to set: give --allow-users, --allow-groups, "
-				       "--access-default or --client-vlans");
+	if (!users && !groups && !access_default && !vlans && !o.nic && !o.no_nic &&
+	    !o.shared && !o.dedicated && !o.ha && !o.no_ha && !o.ha_name && !o.ha_vlan &&
+	    !o.nic_vlan)
+		return ctl_usage_error(cmd, "nothing to set: see 'vswitchctl switch set --help'");
+	if (o.move && !o.nic)
+		return ctl_usage_error(cmd, "--move goes with --nic");
 	if (access_default && (users || groups))
 		return ctl_usage_error(cmd, "--access-default and --allow-users/--allow-groups "
 				       "exclude each other");
@@ -248,6 +415,8 @@ static int switch_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char
 		return ctl_usage_error(cmd, "invalid --client-vlans '%s': none, any, or VLANs "
 				       "1-%d such as 10,20-29", vlans, VSW_VLAN_MAX);
 	a = name_arg(pos[0]);
+	if (!adapter_args(cmd, &o, a))
+		goto usage;
 	if (users) {
 		arr = id_list_arg(cmd, "allow-users", users, false);
 		if (!arr)
@@ -275,7 +444,26 @@ usage:
 
 static const struct ctl_cmd switch_cmds[] = {
 	{ "list", NULL, "list switches", switch_list },
-	{ "add", "NAME", "create a private switch", switch_add },
+	{ "add", "NAME [--type private|internal|external] [--nic IFNAME] "
+	  "[--shared|--dedicated] [--host-adapter-name IFNAME] [--host-adapter-vlan VLAN] "
+	  "[--nic-vlan VLAN]",
+	  "create a switch", switch_add,
+	  "Types, as in Hyper-V (docs/external.md):\n"
+	  "  private    VMs only (the default)\n"
+	  "  internal   VMs and a host adapter: a TAP device on the host, named\n"
+	  "             vsw-NAME unless --host-adapter-name says otherwise\n"
+	  "  external   VMs and the physical NIC --nic IFNAME, which is\n"
+	  "             --shared (the default): a host adapter with the NIC's MAC\n"
+	  "                 takes over its addresses, routes and MTU, so the host\n"
+	  "                 keeps its connectivity through the switch; or\n"
+	  "             --dedicated: the host stops using the NIC (its addresses\n"
+	  "                 are removed, IPv6 disabled on it)\n"
+	  "--nic alone implies external, --host-adapter-name alone internal.\n"
+	  "  --host-adapter-vlan VLAN  the host adapter's access VLAN (none: untagged)\n"
+	  "  --nic-vlan VLAN           the NIC's native VLAN: untagged frames on the\n"
+	  "                            wire belong to it; other VLANs leave tagged\n"
+	  "What the NIC had is written to the state directory first and given back\n"
+	  "when it is unbound, when the switch is removed and when vswitchd stops.\n" },
 	{ "remove", "NAME [--force]", "remove a switch",
 	  switch_remove,
 	  "Without --force, a switch with ports attached is not removed.  With it,\n"
@@ -283,10 +471,14 @@ static const struct ctl_cmd switch_cmds[] = {
 	  "The Default switch cannot be removed.\n" },
 	{ "rename", "NAME NEW-NAME", "rename a switch", switch_rename,
 	  "Ports stay attached; the VLANs set on them follow the switch.\n" },
-	{ "show", "NAME", "show a switch, its access and ports", switch_show },
+	{ "show", "NAME", "show a switch, its adapters and ports", switch_show,
+	  "For a switch with a NIC, also what the NIC had before it was bound (what\n"
+	  "it gets back when it is unbound); --json gives it in full.\n" },
 	{ "set", "NAME [--allow-users U,...] [--allow-groups G,...] [--access-default] "
-	  "[--client-vlans none|any|LIST]",
-	  "set who may attach ports, and VLANs",
+	  "[--client-vlans none|any|LIST] [--nic IFNAME [--move]] [--no-nic] "
+	  "[--shared|--dedicated] [--host-adapter] [--no-host-adapter] "
+	  "[--host-adapter-name IFNAME] [--host-adapter-vlan VLAN] [--nic-vlan VLAN]",
+	  "set access, VLANs, host adapter and NIC",
 	  switch_set,
 	  "Administrators may always attach ports.  Port clients (other users on the\n"
 	  "socket: QEMU run by libvirt, say) may attach ports to a switch only if:\n"
@@ -303,6 +495,18 @@ static const struct ctl_cmd switch_cmds[] = {
 	  "      administrator provisioned: none (untagged only; the default when\n"
 	  "      vswitchd runs as root), any (the default without root), or a list\n"
 	  "      such as 10,20-29.  A provisioned port gets its own VLAN regardless.\n"
+	  "\n"
+	  "\n"
+	  "The host adapter and the NIC (the switch's type follows from them):\n"
+	  "  --nic IFNAME          bind a NIC (External); one bound to another switch\n"
+	  "                        is refused unless --move takes it from there\n"
+	  "  --no-nic              unbind it: it gets back what it had\n"
+	  "  --shared, --dedicated whether the host keeps using the NIC through a\n"
+	  "                        host adapter that takes over its addresses\n"
+	  "  --host-adapter, --no-host-adapter   add or remove the host adapter\n"
+	  "  --host-adapter-name IFNAME, --host-adapter-vlan VLAN, --nic-vlan VLAN\n"
+	  "                        as for 'switch add'\n"
+	  "Ports stay attached through every change.\n"
 	  "\n"
 	  "Settings persist; a port already attached keeps running.\n" },
 	{ NULL }
