@@ -401,12 +401,12 @@ static int switch_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char
 
 	if (n < 0)
 		return CTL_PARSE_EXIT(n);
+	if (o.move && !o.nic)
+		return ctl_usage_error(cmd, "--move goes with --nic");
 	if (!users && !groups && !access_default && !vlans && !o.nic && !o.no_nic &&
 	    !o.shared && !o.dedicated && !o.ha && !o.no_ha && !o.ha_name && !o.ha_vlan &&
 	    !o.nic_vlan)
 		return ctl_usage_error(cmd, "nothing to set: see 'vswitchctl switch set --help'");
-	if (o.move && !o.nic)
-		return ctl_usage_error(cmd, "--move goes with --nic");
 	if (access_default && (users || groups))
 		return ctl_usage_error(cmd, "--access-default and --allow-users/--allow-groups "
 				       "exclude each other");

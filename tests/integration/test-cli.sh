@@ -424,6 +424,21 @@ for bad in 5-3 0 4095 abc 10,,20 "" any,10; do
 done
 expect 2 switch set lab --client-vlans
 err_has "needs a value"
+# Host adapter and NIC options (the daemon's refusals: test-external.sh).
+expect 2 switch add x --type bridge
+err_has "invalid --type 'bridge': private, internal or external"
+expect 2 switch add x --nic eth0 --shared --dedicated
+err_has "--shared and --dedicated exclude each other"
+expect 2 switch set lab --nic eth0 --no-nic
+err_has "--nic and --no-nic exclude each other"
+expect 2 switch set lab --host-adapter --no-host-adapter
+err_has "--host-adapter and --no-host-adapter exclude each other"
+expect 2 switch set lab --move
+err_has "--move goes with --nic"
+for bad in 4095 -1 x; do
+	expect 2 switch set lab --host-adapter-vlan "$bad"
+	err_has "invalid --host-adapter-vlan '$bad'"
+done
 expect 2 port set lab vm1 --dhcp-guard maybe
 err_has "invalid value 'maybe' for --dhcp-guard: on or off"
 expect 2 port set lab vm1 --mac-spoofing
@@ -596,6 +611,21 @@ out_re "^access: +groups $group0, (4242|[a-z_][^ ]*)$"
 expect 0 switch set lab --access-default
 expect 0 switch show lab --json
 json_ok 'd["access-default"] is True and d["allow-users"] == [] and d["allow-groups"] == []'
+# The daemon's checks of host adapter and NIC arguments (nothing changes).
+expect 1 switch add x --type external
+err_has "an external switch needs a NIC"
+expect 1 switch add x --type private --host-adapter-name vx
+err_has "a private switch has no host adapter"
+expect 1 switch set lab --dedicated
+err_has "switch 'lab' has no NIC"
+expect 1 switch set lab --nic-vlan 10
+err_has "switch 'lab' has no NIC"
+expect 1 switch set Default --nic eth0
+err_has "Default switch: it takes no NIC"
+expect 1 switch set lab --host-adapter-name "bad/name"
+err_has "invalid host adapter name 'bad/name'"
+expect 0 switch show lab --json
+json_ok 'd["type"] == "private" and d["host-adapter"] is None and d["nic"] is None'
 expect 0 switch set lab --client-vlans 10,20-29
 expect 0 switch show lab --json
 json_ok 'd["client-vlans"] == "10;20-29" and d["access-default"] is True'
