@@ -156,6 +156,7 @@ struct vswd_nic_state {
 	uint8_t mac[6];
 	unsigned mtu;
 	bool up;
+	bool noarp;			/* IFF_NOARP was set */
 	int ipv6_disabled;		/* 0, 1, or -1: the NIC had no IPv6 */
 	char boot_id[40];		/* "" unknown */
 	gint64 boottime;		/* seconds, CLOCK_BOOTTIME, at capture */
@@ -466,6 +467,31 @@ static int link_set(struct nl_sock *sk, struct rtnl_link *cur, unsigned mtu, int
 	else if (up == 0)
 		rtnl_link_unset_flags(ch, IFF_UP);
 	return rtnl_link_change(sk, cur, ch, 0);
+}
+
+/* Set (@on) or clear IFF_NOARP on @cur, and its MAC to @mac (NULL: leave it). */
+static int link_set_l2(struct nl_sock *sk, struct rtnl_link *cur, int noarp, const uint8_t *mac)
+{
+	g_autoptr(NicLink) ch = rtnl_link_alloc();
+	struct nl_addr *a = NULL;
+	int e;
+
+	if (!ch)
+		return -NLE_NOMEM;
+	if (noarp > 0)
+		rtnl_link_set_flags(ch, IFF_NOARP);
+	else if (noarp == 0)
+		rtnl_link_unset_flags(ch, IFF_NOARP);
+	if (mac) {
+		a = nl_addr_build(AF_LLC, mac, 6);
+		if (!a)
+			return -NLE_NOMEM;
+		rtnl_link_set_addr(ch, a);
+	}
+	e = rtnl_link_change(sk, cur, ch, 0);
+	if (a)
+		nl_addr_put(a);
+	return e;
 }
 
 /*
@@ -892,6 +918,7 @@ struct vswd_nic_state *vswd_nic_capture(const char *ifname, GError **err)
 	memcpy(s->mac, nl_addr_get_binary_addr(rtnl_link_get_addr(l)), 6);
 	s->mtu = rtnl_link_get_mtu(l);
 	s->up = rtnl_link_get_flags(l) & IFF_UP;
+	s->noarp = rtnl_link_get_flags(l) & IFF_NOARP;
 	s->ipv6_disabled = v6_read(ifname);
 	boot_id(s->boot_id);
 	s->boottime = boottime_now();
@@ -1395,6 +1422,31 @@ static void strip(struct nl_sock *sk, struct rtnl_link *l, const char *ifname, s
 		if (e < 0)
 			fail_add(f, "cannot bring %s up: %s", ifname, nl_geterror(e));
 	}
+	/*
+	 * No ARP through it: Linux answers ARP for any of the host's addresses
+	 * on any interface, so a NIC without addresses would still speak for
+	 * the host on the LAN.
+	 */
+	if (!(rtnl_link_get_flags(l) & IFF_NOARP)) {
+		e = link_set_l2(sk, l, 1, NULL);
+		if (e < 0)
+			fail_add(f, "cannot turn ARP off on %s: %s", ifname, nl_geterror(e));
+	}
+}
+
+/*
+ * The MAC a shared NIC has while its host adapter has the NIC's own: the
+ * same with the locally administered bit set and "VSW" in its last three
+ * bytes, so frames for the host adapter reach the NIC's own stack only as
+ * another host's (which IPv4 ignores) instead of twice.
+ */
+static void shared_nic_mac(const uint8_t orig[6], uint8_t out[6])
+{
+	memcpy(out, orig, 6);
+	out[0] = (uint8_t)((out[0] | 0x02) & ~0x01);
+	out[3] ^= 'V';
+	out[4] ^= 'S';
+	out[5] ^= 'W';
 }
 
 bool vswd_nic_dedicate(const struct vswd_nic_state *s, GError **err)
@@ -1409,6 +1461,15 @@ bool vswd_nic_dedicate(const struct vswd_nic_state *s, GError **err)
 		return false;
 	}
 	strip(sk, l, s->ifname, &f);
+	/* Its own MAC again, if it was shared before. */
+	{
+		struct nl_addr *cur = rtnl_link_get_addr(l);
+
+		if (cur && nl_addr_get_len(cur) == 6 &&
+		    memcmp(nl_addr_get_binary_addr(cur), s->mac, 6) &&
+		    link_set_l2(sk, l, -1, s->mac) < 0)
+			g_warning("cannot give %s back its MAC address", s->ifname);
+	}
 	what = g_strdup_printf("cannot dedicate '%s' to the switch", s->ifname);
 	return fails_end(&f, err, what);
 }
@@ -1458,6 +1519,21 @@ bool vswd_nic_share(const struct vswd_nic_state *s, const char *host, GError **e
 		fail_add(&f, "cannot set MTU %u and bring %s up: %s", s->mtu, host, nl_geterror(e));
 	addrs_add(sk, s, hidx, host, host, &f);
 	strip(sk, nic, s->ifname, &f);
+	{
+		uint8_t other[6];
+		struct nl_addr *cur = rtnl_link_get_addr(nic);
+
+		shared_nic_mac(s->mac, other);
+		if (!cur || nl_addr_get_len(cur) != 6 ||
+		    memcmp(nl_addr_get_binary_addr(cur), other, 6)) {
+			e = link_set_l2(sk, nic, -1, other);
+			/* Not fatal: some NICs keep their MAC while up. */
+			if (e < 0)
+				g_warning("cannot change the MAC address of %s (%s): the host may "
+					  "see frames for its host adapter twice", s->ifname,
+					  nl_geterror(e));
+		}
+	}
 	routes_add(sk, s, hidx, host, &f);
 	what = g_strdup_printf("cannot share '%s' with host adapter '%s'", s->ifname, host);
 	return fails_end(&f, err, what);
@@ -1482,6 +1558,21 @@ bool vswd_nic_restore(const struct vswd_nic_state *s, GError **err)
 		if (e < 0)
 			fail_add(&f, "cannot set the MTU of %s to %u: %s", s->ifname, s->mtu,
 				 nl_geterror(e));
+	}
+	/* Its own MAC and ARP setting (shared and dedicated changed them). */
+	{
+		struct nl_addr *cur = rtnl_link_get_addr(l);
+		bool mac_ok = cur && nl_addr_get_len(cur) == 6 &&
+			      !memcmp(nl_addr_get_binary_addr(cur), s->mac, 6);
+		bool noarp = rtnl_link_get_flags(l) & IFF_NOARP;
+
+		if (!mac_ok || noarp != s->noarp) {
+			e = link_set_l2(sk, l, noarp != s->noarp ? s->noarp : -1,
+					mac_ok ? NULL : s->mac);
+			if (e < 0)
+				fail_add(&f, "cannot give %s back its MAC address and ARP setting: %s",
+					 s->ifname, nl_geterror(e));
+		}
 	}
 	/* Up or down before addresses: going down flushes IPv6 addresses. */
 	up = rtnl_link_get_flags(l) & IFF_UP;
@@ -1711,6 +1802,8 @@ static void state_json(const struct vswd_nic_state *s, JsonBuilder *b, bool file
 	vsw_json_str(b, "mac", mac);
 	vsw_json_int(b, "mtu", s->mtu);
 	vsw_json_bool(b, "up", s->up);
+	if (s->noarp)
+		vsw_json_bool(b, "noarp", true);
 	json_builder_set_member_name(b, "ipv6-disabled");
 	if (s->ipv6_disabled < 0)
 		json_builder_add_null_value(b);
@@ -2097,7 +2190,7 @@ static unsigned json_depth(const char *s, size_t len)
 
 static bool rd_state(struct rd *rd, JsonObject *o, struct vswd_nic_state *s)
 {
-	static const char *const keys[] = { "version", "ifname", "mac", "mtu", "up",
+	static const char *const keys[] = { "version", "ifname", "mac", "mtu", "up", "noarp",
 					     "ipv6-disabled", "captured", "addresses", "routes",
 					     NULL };
 	static const char *const ckeys[] = { "boot-id", "boottime", "realtime", NULL };
@@ -2129,6 +2222,10 @@ static bool rd_state(struct rd *rd, JsonObject *o, struct vswd_nic_state *s)
 	if (!n)
 		return false;
 	s->up = json_node_get_boolean(n);
+	n = rd_member(rd, o, "", "noarp", false, G_TYPE_BOOLEAN, &ok);
+	if (!ok)
+		return false;
+	s->noarp = n && json_node_get_boolean(n);
 	n = json_object_get_member(o, "ipv6-disabled");
 	if (!n)
 		return rd_bad(rd, "", "ipv6-disabled", "missing");
