@@ -23,7 +23,8 @@
  *     that takes over the NIC's addresses, routes and MTU.
  *   - A NIC that disappears (unplugged, a veth deleted) takes its port
  *     down; a timer looks for it every second and binds it again when it
- *     is back.  Nothing else changes meanwhile.
+ *     is back.  Nothing else changes meanwhile.  A host adapter somebody
+ *     deleted is made again (with what a shared NIC had on it).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -192,14 +193,36 @@ static bool nic_open(struct vswd *d, struct vswd_switch *sw, uint16_t vlan, GErr
 }
 
 /*
+ * An Internal host adapter's MAC: locally administered, 06:56:53 ("VS")
+ * and 24 bits of FNV-1a of its name.  The same across restarts of
+ * vswitchd and when it is made again, so guests' ARP and neighbour
+ * caches stay right.
+ */
+static const uint8_t *ha_mac(const char *name, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	mac[0] = 0x06;
+	mac[1] = 0x56;
+	mac[2] = 0x53;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+	return mac;
+}
+
+/*
  * The host adapter's port: a TAP with, on a shared NIC, the MAC and MTU
- * of @sw's NIC record.
+ * of @sw's NIC record, else a MAC of its own (ha_mac()).
  */
 static bool ha_open(struct vswd *d, struct vswd_switch *sw, const struct vswd_msw *ms,
 		    GError **err)
 {
+	uint8_t own[6];
 	const uint8_t *mac = sw->nic_state && sw->nic_shared ?
-			     vswd_nic_state_mac(sw->nic_state) : NULL;
+			     vswd_nic_state_mac(sw->nic_state) : ha_mac(ms->ha_name, own);
 	unsigned mtu = sw->nic_state && sw->nic_shared ? vswd_nic_state_mtu(sw->nic_state) : 0;
 	struct vsw_port *p = vswd_tap_port_new(ms->ha_name, mac, mtu, err);
 
@@ -369,7 +392,21 @@ static gboolean tick(gpointer data)
 		const struct vswd_msw *ms = vswd_model_switch_by_id(d->model, sw->id);
 		g_autoptr(GError) e = NULL;
 
-		if (!sw->nic || !ms)
+		if (!ms)
+			continue;
+		/* A host adapter deleted behind our back: made again, as it was. */
+		if (sw->ha_port && vswd_tap_port_gone(sw->ha_port->port)) {
+			g_autoptr(GHashTable) handoff = handoff_new();
+
+			g_warning("switch '%s': host adapter %s was deleted: making it again",
+				  sw->name, sw->ha_ifname);
+			take_down(d, sw, handoff);
+			sw->ha_want = g_strdup(ms->ha_name);
+			bring_up(d, sw, ms, handoff);
+			restore_all(d, handoff);
+			continue;
+		}
+		if (!sw->nic)
 			continue;
 		if (sw->nic_port && (vswd_packet_port_gone(sw->nic_port->port) ||
 				     !vswd_nic_ifindex(sw->nic))) {

@@ -429,11 +429,18 @@ static JsonNode *cmd_switch_remove(struct vswd *d, struct vswd_conn *c, JsonObje
 	if (!vswd_model_switch_remove(m, name, err))
 		return NULL;
 	sw = vswd_switch_find(d, name, NULL);
-	if (sw && sw->ports->len && !force) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
-			    "switch '%s' has %u port(s) attached: detach them first or force "
-			    "the removal", name, sw->ports->len);
-		return NULL;
+	/* Its own ports (host adapter, NIC) go with it; clients' ports need force. */
+	if (sw && !force) {
+		unsigned n = 0;
+
+		for (unsigned i = 0; i < sw->ports->len; i++)
+			n += ((struct vswd_port *)sw->ports->pdata[i])->port->name[0] != '@';
+		if (n) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
+				    "switch '%s' has %u port(s) attached: detach them first or "
+				    "force the removal", name, n);
+			return NULL;
+		}
 	}
 	return commit(d, g_steal_pointer(&m), err);
 }

@@ -283,7 +283,7 @@ struct vsw_port *vswd_tap_port_new(const char *ifname, const uint8_t *mac,
 	if (fd < 0) {
 		int e = errno;
 
-		if (e == EPERM || e == EACCES)
+		if (e == EPERM)
 			tunsetiff_error(ctl, shown, e, err);
 		else
 			g_set_error(err, G_IO_ERROR, g_io_error_from_errno(e),
