@@ -20,6 +20,7 @@ const char *const vsw_drop_names[VSW_DROP_MAX] = {
 	[VSW_DROP_DHCP_GUARD] = "dhcp-guard",
 	[VSW_DROP_ROUTER_GUARD] = "router-guard",
 	[VSW_DROP_OVER_BUDGET] = "over-budget",
+	[VSW_DROP_UNUSED_VLAN] = "unused-vlan",
 };
 
 #define ETH_HLEN	14
@@ -135,6 +136,8 @@ void vsw_fwd_decide(const struct vsw_fwd_switch *sw, const struct vsw_fwd_port *
 		if (p && p != in && vsw_fwd_member(p, vlan))
 			res->out[res->n++] = (uint16_t)i;
 	}
+	if (!res->n && in->mode == VSW_MODE_TRUNK && vlan != in->vlan)
+		drop(res, VSW_DROP_UNUSED_VLAN);
 }
 
 /* ------------------------------------------------------------------ */

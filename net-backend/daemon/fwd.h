@@ -17,6 +17,8 @@
  *   - Frames never leave their domain: unicast goes to the learnt port if
  *     it is still a member, everything else floods to the members.
  *   - The ingress port never gets its own frame back.
+ *   - A tagged frame from a trunk (the NIC) for a VLAN no other port is
+ *     in goes nowhere and is counted ("unused-vlan").
  *   - The source address is learnt as (domain, MAC) -> ingress port;
  *     multicast and all-zero sources are dropped.
  *
@@ -71,6 +73,7 @@ enum vsw_drop {
 	VSW_DROP_DHCP_GUARD,	/* DHCP server message from a port with the DHCP guard */
 	VSW_DROP_ROUTER_GUARD,	/* RA or redirect from a port with the router guard */
 	VSW_DROP_OVER_BUDGET,	/* copies and segments beyond what one frame may cost */
+	VSW_DROP_UNUSED_VLAN,	/* tagged, from a trunk, for a VLAN no other port is in */
 	VSW_DROP_MAX
 };
 

@@ -104,7 +104,7 @@
 #define ATK_GSO_SIZE		88	/* the smallest TCP gso_size vswitchd accepts */
 #define CHURN_WAIT_MS		1000	/* churn: wait this long for the reset */
 #define AFTER_MS		300	/* daemon CPU measured this long after a run */
-#define NDROP			10
+#define NDROP			11
 
 /* The fixed, locally administered unicast MACs; every port declares its own. */
 static const uint8_t mac_sender[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x0a };
@@ -149,6 +149,7 @@ static const char *const guard_names[G_N] = {
 static const char *const drop_names[NDROP] = {
 	"ring-full", "runt", "vlan-violation", "bad-source", "hairpin",
 	"bad-offload", "mac-spoofing", "dhcp-guard", "router-guard", "over-budget",
+	"unused-vlan",
 };
 enum { DROP_RING_FULL = 0, DROP_BAD_OFFLOAD = 5, DROP_OVER_BUDGET = 9 };
 

@@ -711,7 +711,7 @@ expect 0 port show lab vm1 --json
 json_ok 'd["name"] == "vm1" and d["kind"] == "vm" and d["vlan"] == 0 and d["tx-packets"] == 0 and sum(d["drops"].values()) == 0'
 json_ok 'd["macs"] == ["52:54:00:12:34:56"] and d["provisioned"] is False and d["mac-spoofing"] is False and d["dhcp-guard"] is False and d["router-guard"] is False'
 json_ok "d['client-uid'] == $uid and d['client-pid'] > 0 and d['wakeups'] >= 0 and d['muted'] == 0"
-json_ok 'sorted(d["drops"]) == sorted(["ring-full", "runt", "vlan-violation", "bad-source", "hairpin", "bad-offload", "mac-spoofing", "dhcp-guard", "router-guard", "over-budget"])'
+json_ok 'sorted(d["drops"]) == sorted(["ring-full", "runt", "vlan-violation", "bad-source", "hairpin", "bad-offload", "mac-spoofing", "dhcp-guard", "router-guard", "over-budget", "unused-vlan"])'
 # The NAT's port has no client process.
 expect 0 port show Default nat --json
 json_ok 'd["kind"] == "nat" and "client-uid" not in d and "client-pid" not in d and d["mac-spoofing"] is False'

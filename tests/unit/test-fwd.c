@@ -185,6 +185,11 @@ static void test_trunk(void)
 	g_assert_cmpint(s->res.l2_len, ==, 14);
 	decide(s, 3, BCAST, n, 30, 64);		/* VLAN 30 not allowed */
 	g_assert_cmpint(s->res.drop, ==, VSW_DROP_VLAN);
+	/* VLAN 40 allowed, but no port is in it: counted. */
+	allowed[0] |= 1ull << 40;
+	decide(s, 3, BCAST, n, 40, 64);
+	g_assert_cmpint(s->res.drop, ==, VSW_DROP_UNUSED_VLAN);
+	allowed[0] &= ~(1ull << 40);
 	decide(s, 3, BCAST, n, 4095, 64);
 	g_assert_cmpint(s->res.drop, ==, VSW_DROP_VLAN);
 	decide(s, 3, BCAST, n, 10, 17);		/* tag cut short */
