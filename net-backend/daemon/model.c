@@ -496,6 +496,12 @@ bool vswd_model_switch_set_host_adapter(struct vswd_model *m, const char *name, 
 			g_prefix_error(err, "(choose a name with --host-adapter-name) ");
 		return false;
 	}
+	if (s->ha_name) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
+			    "switch '%s' already has host adapter '%s' (one per switch: remove "
+			    "it first to have '%s')", name, s->ha_name, ifname);
+		return false;
+	}
 	g_free(s->ha_name);
 	s->ha_name = g_strdup(ifname);
 	return true;

@@ -642,6 +642,9 @@ check "... up on the switch" wait_for 30 expect up js "r['host-adapter']['state'
 ip -n "$H" addr add 10.1.0.1/24 dev vsw-int
 check "... and carries traffic again" reach "${vm_ns[vi1]}" 10.1.0.1
 
+check "a second host adapter on int is refused" \
+	refused "int" "already has host adapter 'vsw-int'" -- \
+	ctl switch set int --host-adapter-name vsw-int2
 check "a second switch cannot take vsw-int as its host adapter" \
 	refused "vsw-int" "host adapter of switch 'int'" -- \
 	ctl switch add x --type internal --host-adapter-name vsw-int
@@ -789,6 +792,18 @@ check "... no VM even saw them (no neighbour entry for the sender)" \
 	expect "" sh -c "ip -n ${vm_ns[vd10]} neigh show 192.168.52.2; ip -n ${vm_ns[vd1]} neigh show 192.168.52.2"
 check "... @nic counted them as vlan-violation ($viol0 before)" \
 	ge "$(port_drop ext @nic vlan-violation)" $((viol0 + 2))
+check "LAN: VLAN 30 interface lan30 (no port is in VLAN 30), 192.168.53.2/24" \
+	shim "$L2" lan0 lan30 30 0x8100 192.168.53.2/24
+shim_pids+=("${pids[-1]}")
+unused0=$(port_drop ext @nic unused-vlan)
+ip netns exec "$L2" ping -c 3 -i 0.3 -W 1 -I lan30 192.168.53.10 >/dev/null 2>&1
+check "VLAN 30 frames from the LAN: @nic counted them as unused-vlan ($unused0 before)" \
+	ge "$(port_drop ext @nic unused-vlan)" $((unused0 + 2))
+check "tagged 1500-byte payloads cross a NIC of MTU 1500 (VLAN 10 VM -> LAN, DF)" \
+	sh -c "[ \"\$(ip -n $H -j link show nicd | $python -c 'import json,sys; print(json.load(sys.stdin)[0][\"mtu\"])')\" = 1500 ] &&
+	       ip netns exec ${vm_ns[vd10]} ping -c 2 -W 2 -M do -s 1472 192.168.51.2 >/dev/null"
+check "and back (LAN VLAN 10 -> VM, DF)" \
+	ip netns exec "$L2" ping -c 2 -W 2 -M do -s 1472 192.168.51.10
 check "switch set ext --nic-vlan 10 (untagged on the wire = VLAN 10)" ctl switch set ext --nic-vlan 10
 check "native VLAN 10: the VLAN 10 VM reaches the untagged LAN" reach "${vm_ns[vd10]}" 192.168.50.2
 check "native VLAN 10: the untagged VM does not" unreach "${vm_ns[vd1]}" 192.168.50.2

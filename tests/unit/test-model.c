@@ -84,6 +84,13 @@ static void test_adapter_rules(void)
 	g_assert_true(vswd_model_switch_set_host_adapter(m, "a", true, NULL, NULL));
 	g_assert_cmpstr(a->ha_name, ==, "vsw-a");
 	g_assert_cmpstr(vswd_msw_type(a), ==, "internal");
+	/* One host adapter per switch: a second name is refused, the same one is fine. */
+	g_assert_false(vswd_model_switch_set_host_adapter(m, "a", true, "other", &e));
+	g_assert_error(e, VSWD_ERROR, VSWD_ERR_EXISTS);
+	g_assert_nonnull(strstr(e->message, "already has host adapter 'vsw-a'"));
+	g_clear_error(&e);
+	g_assert_true(vswd_model_switch_set_host_adapter(m, "a", true, "vsw-a", NULL));
+	g_assert_true(vswd_model_switch_set_host_adapter(m, "a", true, NULL, NULL));
 	/* Derived names are cut to 15 bytes and made of safe characters. */
 	{
 		g_autofree char *n = vswd_ha_name_default("a-very-long:switch@name");
