@@ -310,13 +310,15 @@ static JsonNode *cmd_switch_show(struct vswd *d, struct vswd_conn *c, JsonObject
 static bool apply_adapter_args(struct vswd_model *m, const char *name, JsonObject *a,
 			       const char *type, GError **err)
 {
-	const char *nic = vswd_arg_string(a, "nic", false, err);
-	const char *mode = nic || !*err ? vswd_arg_string(a, "mode", false, err) : NULL;
-	const char *ha_name = !*err ? vswd_arg_string(a, "host-adapter-name", false, err) : NULL;
+	const char *nic, *mode, *ha_name;
 	int64_t ha_vlan = -1, nic_vlan = -1;
 	bool no_nic = false, move = false, ha = false, ha_given;
 	const struct vswd_msw *ms;
 
+	g_assert(err);		/* the dispatcher always asks for the error */
+	nic = vswd_arg_string(a, "nic", false, err);
+	mode = *err ? NULL : vswd_arg_string(a, "mode", false, err);
+	ha_name = *err ? NULL : vswd_arg_string(a, "host-adapter-name", false, err);
 	if (*err || !vswd_arg_bool(a, "no-nic", &no_nic, err) ||
 	    !vswd_arg_bool(a, "move", &move, err) || !vswd_arg_bool(a, "host-adapter", &ha, err) ||
 	    !vswd_arg_int(a, "host-adapter-vlan", 0, VSW_VLAN_MAX, false, &ha_vlan, err) ||
