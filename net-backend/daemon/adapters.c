@@ -311,35 +311,29 @@ bool vswd_adapters_check(struct vswd *d, const struct vswd_model *next, GError *
 {
 	for (unsigned i = 0; i < next->switches->len; i++) {
 		const struct vswd_msw *ms = next->switches->pdata[i];
-		bool ours = false;
+		bool is_nic = false;
+		/*
+		 * Only what the change adds is checked: an adapter the model has
+		 * already (bound, or waiting for its interface) never blocks an
+		 * unrelated command.
+		 */
+		struct vswd_msw *had = ms->nic ? vswd_model_ifname_user(d->model, ms->nic, &is_nic) :
+				       NULL;
 
-		if (ms->nic) {
-			g_autoptr(vswd_nic_state) st = NULL;
+		if (ms->nic && !(had && is_nic)) {
+			g_autoptr(vswd_nic_state) st = vswd_nic_capture(ms->nic, err);
 
-			/* Bound now (to this switch or one it moves from): it is ours. */
-			for (unsigned k = 0; k < d->switches->len; k++) {
-				const struct vswd_switch *sw = d->switches->pdata[k];
-
-				ours |= sw->nic && !strcmp(sw->nic, ms->nic);
-			}
-			if (!ours && !(st = vswd_nic_capture(ms->nic, err))) {
+			if (!st) {
 				g_prefix_error(err, "switch '%s': cannot bind NIC: ", ms->name);
 				return false;
 			}
 		}
-		if (ms->ha_name) {
-			ours = false;
-			for (unsigned k = 0; k < d->switches->len; k++) {
-				const struct vswd_switch *sw = d->switches->pdata[k];
-
-				ours |= sw->ha_ifname && !strcmp(sw->ha_ifname, ms->ha_name);
-			}
-			if (!ours && if_nametoindex(ms->ha_name)) {
-				g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
-					    "switch '%s': host adapter '%s': the host already has "
-					    "an interface of that name", ms->name, ms->ha_name);
-				return false;
-			}
+		had = ms->ha_name ? vswd_model_ifname_user(d->model, ms->ha_name, &is_nic) : NULL;
+		if (ms->ha_name && !(had && !is_nic) && if_nametoindex(ms->ha_name)) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
+				    "switch '%s': host adapter '%s': the host already has an "
+				    "interface of that name", ms->name, ms->ha_name);
+			return false;
 		}
 	}
 	return true;
