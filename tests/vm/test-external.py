@@ -17,8 +17,9 @@ Guests:
        from it (content checked), and does not reach VLAN 10
   g2   on ext, VLAN 10, 192.168.10.10: reaches the LAN's VLAN 10 only
        (the NIC is a trunk: its frames leave tagged 10)
-  g3   on int, 10.9.0.2: pings the host through the host adapter and
-       fetches a file from the host (content checked)
+  g3   on int, 10.9.0.2, its NIC given with -nic (port g3.nic0): pings
+       the host through the host adapter and fetches a file from the host
+       (content checked)
 Then the NIC is unbound: it gets its address back and the host reaches the
 LAN through it again.
 Exit 0 pass, 1 fail, 77 without root.
@@ -119,8 +120,10 @@ def test(env):
                              "vsw.ip=192.168.77.10/24")
         g2 = env.guest_start("g2", ND % ("ext", env.sock, "g2", 10), "52:54:00:00:e0:02",
                              "vsw.ip=192.168.10.10/24")
-        g3 = env.guest_start("g3", ND % ("int", env.sock, "g3", 0), "52:54:00:00:e0:03",
-                             "vsw.ip=10.9.0.2/24")
+        # g3's NIC as QEMU's documentation recommends: -nic (its netdev id
+        # was made up by QEMU, its port is g3.nic0).
+        g3 = env.guest_start("g3", "vswitch,switch=int,sock=%s" % env.sock,
+                             "52:54:00:00:e0:03", "vsw.ip=10.9.0.2/24", nic=True)
         for g in (g1, g2, g3):
             g.wait_ready()
 
@@ -134,6 +137,9 @@ def test(env):
         check(ping(g3, "10.9.0.1"), "g3 (Internal) cannot ping the host adapter")
         fetch(g3, "http://10.9.0.1:%d/blob.bin" % HTTP_PORT, want)
         log("g3 on the Internal switch fetched 512 KiB from the host, sha256 ok")
+        ports = env.ctl("port", "list", "int")
+        check(" g3.nic0 " in ports, "g3's -nic port is not g3.nic0:\n" + ports)
+        log("g3's NIC, given with -nic, is port g3.nic0")
         log(env.ctl("port", "list", "ext"))
         log(subprocess.run(lanctl + ["port", "list", "wire"], stdout=subprocess.PIPE,
                            text=True).stdout)

@@ -159,9 +159,11 @@ class Env:
         return p
 
     def guest_start(self, name, netdev, mac, append="", device="virtio-net-pci",
-                    mem=256, machine="q35", user=None):
-        """Boot a guest; @user (uid, gid) runs its QEMU as that user instead of root."""
-        g = Guest(self, name, netdev, mac, append, device, mem, machine, user)
+                    mem=256, machine="q35", user=None, nic=False):
+        """Boot a guest; @user (uid, gid) runs its QEMU as that user instead of root;
+        @nic: give the NIC as -nic NETDEV,model=DEVICE (no id) instead of
+        -netdev NETDEV -device DEVICE."""
+        g = Guest(self, name, netdev, mac, append, device, mem, machine, user, nic)
         self.guests.append(g)
         return g
 
@@ -228,7 +230,7 @@ class Env:
 class Guest:
     """One QEMU with the test guest; its console is a shell we type into."""
 
-    def __init__(self, env, name, netdev, mac, append, device, mem, machine, user):
+    def __init__(self, env, name, netdev, mac, append, device, mem, machine, user, nic=False):
         self.env = env
         self.name = name
         self.console_path = os.path.join(env.tmp, name + ".console")
@@ -258,9 +260,12 @@ class Guest:
                 "-serial", "chardev:s0",
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
                 "-kernel", kernel, "-initrd", initrd,
-                "-append", "console=ttyS0 quiet panic=-1 vsw.role=shell " + append,
-                "-netdev", netdev,
-                "-device", "%s,netdev=n0,mac=%s,romfile=" % (device, mac)]
+                "-append", "console=ttyS0 quiet panic=-1 vsw.role=shell " + append]
+        if nic:
+            argv += ["-nic", "%s,model=%s,mac=%s" % (netdev, device, mac)]
+        else:
+            argv += ["-netdev", netdev,
+                     "-device", "%s,netdev=n0,mac=%s,romfile=" % (device, mac)]
         if user:
             argv += ["-L", os.path.join(env.shared_files(), "share")]
         self.logf = open(os.path.join(env.tmp, name + ".log"), "w")
