@@ -16,7 +16,7 @@ PKGS="gcc libc6-dev make ninja-build pkg-config git
 	gcc-multilib libpixman-1-dev python3 python3-venv bzip2 xz-utils
 	seabios ipxe-qemu"
 # Tests and benchmarks: namespaces, peers to compare with, tools.
-PKGS="$PKGS iproute2 iputils-ping socat iperf3 busybox-static vde2 libvdeplug-dev
+PKGS="$PKGS iproute2 iputils-ping socat iperf3 jq busybox-static vde2 libvdeplug-dev
 	clang libclang-rt-14-dev"
 # From bookworm-backports.
 BPO_PKGS="meson python3-pycotap"
