@@ -2162,32 +2162,6 @@ static bool rd_route(struct rd *rd, JsonNode *n, const char *where, struct nic_r
 	return true;
 }
 
-/* Deepest nesting of [ and { outside strings (json-glib's parser recurses). */
-static unsigned json_depth(const char *s, size_t len)
-{
-	unsigned depth = 0, max = 0;
-	bool in_str = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				max = depth;
-		} else if ((c == ']' || c == '}') && depth) {
-			depth--;
-		}
-	}
-	return max;
-}
-
 static bool rd_state(struct rd *rd, JsonObject *o, struct vswd_nic_state *s)
 {
 	static const char *const keys[] = { "version", "ifname", "mac", "mtu", "up", "noarp",
@@ -2322,7 +2296,7 @@ struct vswd_nic_state *vswd_nic_state_load(const char *path, GError **err)
 		rd_bad(&rd, "", NULL, "not UTF-8 text of at most %u bytes", NIC_FILE_MAX);
 		return NULL;
 	}
-	if (json_depth(text, len) > NIC_DEPTH_MAX) {
+	if (vsw_json_depth(text, len) > NIC_DEPTH_MAX) {
 		rd_bad(&rd, "", NULL, "nests deeper than %d levels", NIC_DEPTH_MAX);
 		return NULL;
 	}

@@ -7,39 +7,9 @@
 #include <string.h>
 
 #include "vswitch/vswitch.h"
+#include "json-member.h"
 #include "model.h"
 #include "proto.h"
-
-/*
- * Deepest nesting of [ and { outside strings; json-glib's parser recurses,
- * so a line of 60000 '[' must be refused before it gets there.
- */
-static unsigned json_depth(const char *s, size_t len)
-{
-	unsigned depth = 0, max = 0;
-	bool in_str = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-			continue;
-		}
-		if (c == '"') {
-			in_str = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				max = depth;
-		} else if ((c == ']' || c == '}') && depth) {
-			depth--;
-		}
-	}
-	return max;
-}
 
 static bool fail(GError **err, const char *msg)
 {
@@ -62,7 +32,7 @@ bool vswd_request_parse(const char *line, size_t len, struct vswd_request *req,
 		return fail(err, "request contains a NUL byte");
 	if (!g_utf8_validate(line, (gssize)len, NULL))
 		return fail(err, "request is not valid UTF-8");
-	if (json_depth(line, len) > VSWD_DEPTH_MAX)
+	if (vsw_json_depth(line, len) > VSWD_DEPTH_MAX)
 		return fail(err, "request nests deeper than 16 levels");
 	parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(parser, line, (gssize)len, NULL))
