@@ -171,6 +171,17 @@ static void set_nic_error(struct vswd_switch *sw, const char *msg)
 	sw->nic_error = g_strdup(msg);
 }
 
+/* Record what @sw's NIC has now, on disk before anything changes it. */
+static bool nic_record(struct vswd *d, struct vswd_switch *sw, GError **err)
+{
+	g_autofree char *path = state_path(d, sw->nic);
+
+	sw->nic_state = vswd_nic_capture(sw->nic, err);
+	if (sw->nic_state && !vswd_nic_state_save(sw->nic_state, path, err))
+		g_clear_pointer(&sw->nic_state, vswd_nic_state_free);
+	return sw->nic_state != NULL;
+}
+
 /*
  * The NIC's own port: bind the device as it is now (after a record was
  * taken): strip it for the host, open it, attach it.
@@ -249,12 +260,7 @@ static void bring_up(struct vswd *d, struct vswd_switch *sw, const struct vswd_m
 			g_free(key);
 			sw->nic_state = st;
 		} else if (vswd_nic_ifindex(ms->nic)) {
-			g_autofree char *path = state_path(d, ms->nic);
-
-			sw->nic_state = vswd_nic_capture(ms->nic, &e);
-			if (sw->nic_state && !vswd_nic_state_save(sw->nic_state, path, &e))
-				g_clear_pointer(&sw->nic_state, vswd_nic_state_free);
-			if (!sw->nic_state) {
+			if (!nic_record(d, sw, &e)) {
 				set_nic_error(sw, e->message);
 				g_clear_error(&e);
 			}
@@ -416,12 +422,7 @@ static gboolean tick(gpointer data)
 		if (sw->nic_shared && !sw->ha_port)
 			continue;
 		if (!sw->nic_state) {
-			g_autofree char *path = state_path(d, sw->nic);
-
-			sw->nic_state = vswd_nic_capture(sw->nic, &e);
-			if (sw->nic_state && !vswd_nic_state_save(sw->nic_state, path, &e))
-				g_clear_pointer(&sw->nic_state, vswd_nic_state_free);
-			if (!sw->nic_state) {
+			if (!nic_record(d, sw, &e)) {
 				set_nic_error(sw, e->message);
 				continue;
 			}
