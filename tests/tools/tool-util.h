@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tool-util.h - what the test tools (vsw-peer, vsw-attack, vsw-tap) share:
- * a clock, hex and MAC parsing, and the bounded waits on a port that their
- * "count" and "status" commands are made of.
+ * tool-util.h - what the test tools (vsw-peer, vsw-attack, vsw-tap,
+ * vsw-blast) share: a clock, hex and MAC parsing, the bounded waits on a
+ * port that their "count" and "status" commands are made of, and a TAP
+ * device with virtio-net headers.
  *
  * Copyright (C) 2026 The vswitch authors
  */
@@ -10,11 +11,16 @@
 #define VSWITCH_TEST_TOOL_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vswitch/vswitch.h"
 
@@ -107,6 +113,32 @@ static inline const char *port_status(struct vsw_port *p, int ms)
 		if (rc < 0)
 			return "gone";
 	}
+}
+
+/*
+ * tap_open() - TAP device @name (created if need be), non-blocking, with
+ * virtio-net headers, taking checksum and TSO offloads if @offload.
+ * Return: its fd, or -errno.
+ */
+static inline int tap_open(const char *name, bool offload)
+{
+	struct ifreq ifr = { 0 };
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	int hdrlen = sizeof(struct vsw_vnet_hdr);
+
+	if (fd < 0)
+		return -errno;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    ioctl(fd, TUNSETVNETHDRSZ, &hdrlen) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, offload ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
 }
 
 #endif /* VSWITCH_TEST_TOOL_UTIL_H */

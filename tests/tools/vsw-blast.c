@@ -408,27 +408,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* relay: TAP <-> TAP                                                  */
 
-static int tap_open(const char *name)
-{
-	struct ifreq ifr = { 0 };
-	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	int hdrlen = sizeof(struct vsw_vnet_hdr);
-
-	if (fd < 0)
-		return -errno;
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    ioctl(fd, TUNSETVNETHDRSZ, &hdrlen) < 0 ||
-	    ioctl(fd, TUNSETOFFLOAD, o.offload ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 /* Up to RX_BURST frames from @from to @to; Return: frames moved, or -errno. */
 static int relay_burst(int from, int to, uint8_t *buf, uint64_t *moved, uint64_t *dropped)
 {
@@ -461,7 +440,7 @@ static int mode_relay(void)
 		fprintf(stderr, "vsw-blast relay: --tap, --tap-b and --netns-b are required\n");
 		return 2;
 	}
-	a = tap_open(o.tap);
+	a = tap_open(o.tap, o.offload);
 	if (a < 0) {
 		fprintf(stderr, "vsw-blast relay: TAP %s: %s\n", o.tap, strerror(-a));
 		return 1;
@@ -472,7 +451,7 @@ static int mode_relay(void)
 		return 1;
 	}
 	close(ns);
-	b = tap_open(o.tap_b);
+	b = tap_open(o.tap_b, o.offload);
 	if (b < 0) {
 		fprintf(stderr, "vsw-blast relay: TAP %s: %s\n", o.tap_b, strerror(-b));
 		return 1;
