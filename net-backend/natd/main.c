@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -810,6 +811,13 @@ int main(int argc, char **argv)
 
 	g_log_set_default_handler(log_handler, NULL);
 	g_log_set_writer_func(log_writer, NULL, NULL);
+	/*
+	 * libslirp writes to its host sockets with send() without
+	 * MSG_NOSIGNAL: a server that closes its end while a guest still
+	 * sends would kill the helper, and every guest's connections with it
+	 * (QEMU and slirp4netns ignore SIGPIPE too).  EPIPE is handled.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':

@@ -18,8 +18,9 @@
 # (10.0.2.15, gateway, DNS), ARP for the gateway, ping to the
 # gateway and beyond, TCP to the host's loopback via 10.0.2.2 and to another
 # address, bulk TCP both ways (checked by content), UDP, DNS over IPv4 and
-# IPv6, IPv6 SLAAC + ping + TCP, port forwards (TCP, UDP; 127.0.0.1 by
-# default; listed, removed, persisted across a daemon restart), malformed
+# IPv6, a server closing on a sending guest, IPv6 SLAAC + ping + TCP, port
+# forwards (TCP, UDP; 127.0.0.1 by default; listed, removed, persisted
+# across a daemon restart), malformed
 # frames counted and survived, each guest's share of the NAT's host sockets
 # (a guest opening more flows than its share is refused, another still gets
 # through), VM to VM, VLAN isolation of the NAT,
@@ -361,6 +362,19 @@ check "IPv6: TCP beyond (2001:db8::1)" \
 check "IPv6: DNS via fec0::3" \
 	sh -c "ip netns exec $GUEST timeout 10 busybox nslookup www6.vswitch.test fec0::3 |
 	       grep -q 2001:db8::86"
+# A server that closes while a guest still sends: libslirp's send() gets
+# EPIPE, and must not kill the NAT with SIGPIPE (it did).
+nat_pid=$(json_get '{"execute":"nat-show"}' 'r["pid"]')
+bg "$HOST" socat TCP4-LISTEN:7017,bind=192.0.2.1,reuseaddr,fork SYSTEM:true
+wait_for 30 in_host sh -c 'ss -ltn | grep -q 192.0.2.1:7017'
+for i in 1 2 3; do
+	in_guest timeout 10 socat -u "OPEN:$tmp/blob" TCP4:192.0.2.1:7017 >/dev/null 2>&1
+done
+check "a server closing on a sending guest costs the NAT nothing (same pid, no crash)" \
+	sh -c "test \"\$(printf '%s\n' '{\"execute\":\"nat-show\"}' |
+	       timeout 5 socat -t3 - UNIX-CONNECT:$sock | sed -n 2p |
+	       $python -c 'import json,sys; r=json.load(sys.stdin)[\"return\"]; print(r[\"pid\"], r[\"crashes\"])')\" = '$nat_pid 0'"
+
 nat_state() { # the NAT's "crashes restarts running pid"
 	call '{"execute":"nat-show"}' | "$python" -c 'import json,sys
 r = json.load(sys.stdin)["return"]
