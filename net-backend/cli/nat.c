@@ -325,7 +325,7 @@ static const struct ctl_cmd nat_cmds[] = {
 	  "  ipv6-prefix PREFIX/64   the IPv6 prefix (default fec0::/64)\n"
 	  "  dns-search DOMAIN,...   DHCP's domain search list\n"
 	  "  domain DOMAIN           DHCP's domain name\n"
-	  "  mtu N                   the NAT's MTU, 1280-65521 (default 1500)\n"
+	  "  mtu N                   the guests' MTU, 1280-65521 (default 1500)\n"
 	  "  host-loopback on|off    guests reach the host's 127.0.0.1 at the gateway\n"
 	  "                          address (default off when vswitchd runs as root)\n"
 	  "--default (or 'nat reset KEY') forgets the setting: its default applies.\n"

@@ -38,8 +38,8 @@
 #define NAT_GROUP		"nat"
 #define FWD_PREFIX		"nat-forward:"
 #define MTU_DEFAULT		1500
-#define MTU_MIN			1280	/* IPv6's minimum */
-#define MTU_MAX			65521	/* libslirp's IF_MTU_MAX */
+#define MTU_MIN			1280	/* IPv6's minimum; natd/nat.h NATD_GUEST_MTU_MIN */
+#define MTU_MAX			65521	/* libslirp's IF_MTU_MAX; NATD_GUEST_MTU_MAX */
 #define PREFIX_LEN_MIN		8
 #define PREFIX_LEN_MAX		27	/* room for .2, .3 and 16 leases */
 #define DHCP_LEASES		16	/* libslirp's NB_BOOTP_CLIENTS */

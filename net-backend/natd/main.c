@@ -81,6 +81,7 @@ struct natd_proc {
 	size_t shm_size;
 	struct vsw_ring_cons in;	/* switch -> NAT (ring VSW_RX) */
 	struct vsw_ring_prod out;	/* NAT -> switch (ring VSW_TX) */
+	struct vsw_rec *out_rec;	/* reserved, not yet committed */
 	unsigned unpublished;
 	bool in_more;			/* frames beyond the last budget */
 	bool in_broken;			/* the ring made no sense */
@@ -253,27 +254,37 @@ static void out_flush(struct natd_proc *p)
 		vsw_doorbell_kick(p->kick_fd);
 }
 
-static int nat_send(void *opaque, const uint8_t *frame, size_t len)
+/* Room for one frame in the ring to the switch (natd_ops.reserve). */
+static uint8_t *nat_reserve(void *opaque, size_t len, int *err)
 {
 	struct natd_proc *p = opaque;
-	struct vsw_rec *rec;
-	int err;
 
-	if (len < VSW_FRAME_MIN || len > VSW_FRAME_MAX)
-		return -EMSGSIZE;
-	rec = vsw_prod_reserve(&p->out, (uint32_t)len, &err);
-	if (!rec)
-		return -ENOBUFS;	/* full: TCP in libslirp and in the guest recovers */
+	if (len < VSW_FRAME_MIN || len > VSW_FRAME_MAX) {
+		*err = -EMSGSIZE;
+		return NULL;
+	}
+	p->out_rec = vsw_prod_reserve(&p->out, (uint32_t)len, err);
+	if (!p->out_rec) {
+		*err = -ENOBUFS;	/* full: TCP in libslirp and in the guest recovers */
+		return NULL;
+	}
+	return (uint8_t *)(p->out_rec + 1);
+}
+
+static void nat_commit(void *opaque, const struct vsw_vnet_hdr *vnet, size_t len)
+{
+	struct natd_proc *p = opaque;
+	struct vsw_rec *rec = p->out_rec;
+
 	rec->len = (uint32_t)len;
 	rec->flags = 0;
 	rec->rsvd = 0;
-	memset(&rec->vnet, 0, sizeof(rec->vnet));
+	rec->vnet = *vnet;
 	rec->rsvd2 = 0;
-	memcpy(rec + 1, frame, len);
 	vsw_prod_commit(&p->out, (uint32_t)len);
+	p->out_rec = NULL;
 	if (++p->unpublished >= PUBLISH_EVERY)
 		out_flush(p);
-	return 0;
 }
 
 static void nat_lease(void *opaque)
@@ -290,7 +301,8 @@ static void nat_log(void *opaque, const char *msg)
 }
 
 static const struct natd_ops nat_ops = {
-	.send = nat_send,
+	.reserve = nat_reserve,
+	.commit = nat_commit,
 	.lease = nat_lease,
 	.log = nat_log,
 };
@@ -306,7 +318,8 @@ static void in_run(struct natd_proc *p)
 		return;
 	vsw_cons_disarm(&p->in);
 	while (n < IN_BUDGET && (rc = vsw_cons_peek(&p->in, &v)) > 0) {
-		natd_input(p->nat, v.data, v.len);
+		/* Ours until released (natd_input() completes checksums in place). */
+		natd_input(p->nat, (uint8_t *)v.data, v.len, &v.vnet);
 		vsw_cons_advance(&p->in, &v);
 		n++;
 	}
@@ -533,7 +546,12 @@ static void do_stats(struct natd_proc *p, gint64 id)
 	vsw_json_int(b, "to-nat-malformed", (gint64)st.to_nat_malformed);
 	vsw_json_int(b, "to-nat-ignored", (gint64)st.to_nat_ignored);
 	vsw_json_int(b, "to-nat-over-limit", (gint64)st.to_nat_over_limit);
+	vsw_json_int(b, "to-nat-coalesced", (gint64)st.to_nat_coalesced);
+	vsw_json_int(b, "to-nat-too-big", (gint64)st.to_nat_too_big);
 	vsw_json_int(b, "from-nat", (gint64)st.from_nat);
+	vsw_json_int(b, "from-nat-gso", (gint64)st.from_nat_gso);
+	vsw_json_int(b, "from-nat-fragmented", (gint64)st.from_nat_fragmented);
+	vsw_json_int(b, "from-nat-too-big", (gint64)st.from_nat_too_big);
 	vsw_json_int(b, "from-nat-ring-full", (gint64)st.from_nat_ring_full);
 	vsw_json_int(b, "from-nat-bad-size", (gint64)st.from_nat_bad_size);
 	vsw_json_int(b, "guest-errors", (gint64)st.guest_errors);
@@ -653,7 +671,8 @@ static bool start_config(JsonObject *a, SlirpConfig *c, GPtrArray *search)
 	}
 	if (json_object_has_member(a, "domain"))
 		c->vdomainname = json_object_get_string_member_with_default(a, "domain", NULL);
-	c->if_mtu = c->if_mru = (size_t)json_object_get_int_member_with_default(a, "mtu", 1500);
+	/* The guests' MTU: natd_new() gives libslirp a link MTU of its own. */
+	c->if_mtu = (size_t)json_object_get_int_member_with_default(a, "mtu", 1500);
 	c->disable_host_loopback = !json_object_get_boolean_member_with_default(a, "host-loopback",
 										 FALSE);
 	return true;
@@ -873,7 +892,7 @@ int main(int argc, char **argv)
 		reply_errno(&p, id, EINVAL);
 		return 1;
 	}
-	p.nat = natd_new(&cfg, &nat_ops, &p);
+	p.nat = natd_new(&cfg, (unsigned)cfg.if_mtu, &nat_ops, &p);
 	if (!p.nat) {
 		reply_errno(&p, id, EINVAL);
 		return 1;

@@ -23,6 +23,25 @@
  *     fragment bug of libslirp is reachable;
  *   - no frame that would make libslirp open one more host socket for a
  *     guest that already has NATD_SOCKETS_PER_GUEST of them (below).
+ *
+ * Large packets (docs/default-switch.md, "Large packets"): libslirp runs
+ * with a link MTU of NATD_SLIRP_MTU, not the guests' MTU, because it moves
+ * TCP about four times faster in 32 KiB segments than in 1460-byte ones.
+ *   - In: a guest's TSO frame (the NAT port takes TSO and partial
+ *     checksums) reaches libslirp as one IP packet, its IPv4 header and TCP
+ *     checksums computed here from scratch; the MSS a guest announces in a
+ *     SYN is raised to libslirp's when it is at least the guest MTU's, so
+ *     that libslirp sends large segments back.  A frame without GSO larger
+ *     than the guest MTU is answered as a router on that link would: ICMP
+ *     "fragmentation needed" (IPv4 with DF) or "packet too big" (IPv6).
+ *   - Out: a packet libslirp sends that is larger than the guest MTU goes
+ *     to the switch as one TCP GSO frame (gso_size: the guest MTU's MSS)
+ *     if it is TCP, which the switch hands whole to guests that take TSO
+ *     and segments for the others; anything else is fragmented here (IPv4
+ *     without DF; IPv6 with a fragment header, the NAT being its source)
+ *     or dropped (IPv4 with DF).  The MSS libslirp announces is clamped to
+ *     the guest MTU's.  No frame the NAT sends is larger than the guest MTU
+ *     unless it is marked GSO.
  */
 #ifndef VSWITCH_NATD_NAT_H
 #define VSWITCH_NATD_NAT_H
@@ -35,9 +54,20 @@
 #include <slirp/libslirp.h>
 
 #include "reass.h"
+#include "vswitch/ring.h"
 
 #define NATD_REASS_DATAGRAMS	64
 #define NATD_REASS_TIMEOUT_MS	30000	/* Linux's ipfrag_time */
+
+/*
+ * libslirp's link MTU and MRU, whatever the guests' MTU: slirp4netns's
+ * recommended value, below libslirp's IF_MTU_MAX (65521).  libslirp's TCP
+ * then sends segments of up to its TCP_MAXSEG_MAX (32768 bytes).
+ */
+#define NATD_SLIRP_MTU		65520
+/* The guests' MTU: the [nat] mtu key (natcfg.c checks the same range). */
+#define NATD_GUEST_MTU_MIN	1280
+#define NATD_GUEST_MTU_MAX	65521
 
 /*
  * Fair to every VM (docs/default-switch.md, "Inside"; docs/design.md,
@@ -78,6 +108,14 @@
  * @to_nat_over_limit: frames dropped before libslirp because they would
  *                    have opened a host socket for a guest that holds
  *                    its share (NATD_SOCKETS_PER_GUEST)
+ * @to_nat_coalesced: TSO frames handed to libslirp as one packet each
+ * @to_nat_too_big:   frames without GSO larger than the guest MTU,
+ *                    answered with ICMP instead of reaching libslirp
+ * @from_nat_gso:     TCP packets larger than the guest MTU sent as one GSO
+ *                    frame each
+ * @from_nat_fragmented: datagrams larger than the guest MTU sent in fragments
+ * @from_nat_too_big: datagrams larger than the guest MTU dropped (IPv4 with
+ *                    DF, IPv4 options, or not IP)
  * @guest_errors:     guest misbehaviour libslirp reported
  * @reass:            the reassembler's counters
  */
@@ -86,7 +124,12 @@ struct natd_stats {
 	uint64_t to_nat_malformed;
 	uint64_t to_nat_ignored;
 	uint64_t to_nat_over_limit;
+	uint64_t to_nat_coalesced;
+	uint64_t to_nat_too_big;
 	uint64_t from_nat;
+	uint64_t from_nat_gso;
+	uint64_t from_nat_fragmented;
+	uint64_t from_nat_too_big;
 	uint64_t from_nat_ring_full;
 	uint64_t from_nat_bad_size;
 	uint64_t guest_errors;
@@ -95,14 +138,18 @@ struct natd_stats {
 
 /**
  * struct natd_ops - what the embedder provides.
- * @send:    a frame libslirp sends (valid for the call only); Return: 0,
- *           -ENOBUFS (ring full) or -EMSGSIZE (no record can carry it):
- *           dropped, and counted here
+ * @reserve: room for one frame of @len bytes to the switch, written by the
+ *           core and then passed to @commit; Return: the room, or NULL with
+ *           *@err -ENOBUFS (ring full) or -EMSGSIZE (no record can carry
+ *           it): the frame is dropped, and counted here
+ * @commit:  the frame in the last room is complete, @vnet its virtio-net
+ *           header (little endian; all zero for a plain frame)
  * @lease:   libslirp answered a DHCP request (its leases may have changed)
  * @log:     a message for a person, rate limited by the core
  */
 struct natd_ops {
-	int (*send)(void *opaque, const uint8_t *frame, size_t len);
+	uint8_t *(*reserve)(void *opaque, size_t len, int *err);
+	void (*commit)(void *opaque, const struct vsw_vnet_hdr *vnet, size_t len);
 	void (*lease)(void *opaque);
 	void (*log)(void *opaque, const char *msg);
 };
@@ -110,16 +157,31 @@ struct natd_ops {
 struct natd;
 
 /**
- * natd_new() - start libslirp with @cfg (its version field is set here).
- * Return: the NAT, or NULL if libslirp refused @cfg.
+ * natd_new() - start libslirp with @cfg (its version, if_mtu and if_mru
+ * are set here) for guests whose MTU is @guest_mtu (NATD_GUEST_MTU_MIN to
+ * NATD_GUEST_MTU_MAX).
+ * Return: the NAT, or NULL if libslirp refused @cfg or @guest_mtu is out
+ * of range.
  */
-struct natd *natd_new(const SlirpConfig *cfg, const struct natd_ops *ops, void *opaque);
+struct natd *natd_new(const SlirpConfig *cfg, unsigned guest_mtu, const struct natd_ops *ops,
+		      void *opaque);
 void natd_free(struct natd *n);
 /** natd_slirp() - libslirp itself, for the embedder's poll loop. */
 Slirp *natd_slirp(struct natd *n);
 
-/** natd_input() - one frame from the switch (Ethernet header first). */
-void natd_input(struct natd *n, const uint8_t *frame, uint32_t len);
+/**
+ * natd_input() - one frame from the switch (Ethernet header first).
+ * @frame: the frame, the NAT's to change: its checksums and lengths are
+ *         completed in place.  vswitch-natd passes the record in its
+ *         receive ring, which the switch wrote and does not read or write
+ *         again until the NAT releases it (docs/design.md, "Shared memory
+ *         data path"), so a 64 KiB frame reaches libslirp without a copy
+ *         of its own.
+ * @vnet:  its virtio-net header as the switch rebuilt it (GSO only
+ *         TCPV4/TCPV6 with NEEDS_CSUM at the TCP checksum, as the NAT port
+ *         takes), or NULL for none.
+ */
+void natd_input(struct natd *n, uint8_t *frame, uint32_t len, const struct vsw_vnet_hdr *vnet);
 /** natd_tick() - drop fragments older than the reassembly timeout. */
 void natd_tick(struct natd *n);
 

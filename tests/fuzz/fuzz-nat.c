@@ -98,31 +98,50 @@ static int client_send(struct client *c, const struct vsw_vnet_hdr *v,
 }
 
 /* libslirp's frames go into the NAT port's ring, as the helper does. */
-static int nat_send(void *opaque, const uint8_t *frame, size_t len)
-{
-	static const struct vsw_vnet_hdr none;
+static struct vsw_rec *nat_rec;
 
-	return client_send(&nat, &none, frame, (uint32_t)len);
+static uint8_t *nat_reserve(void *opaque, size_t len, int *err)
+{
+	if (len < VSW_FRAME_MIN || len > VSW_FRAME_MAX) {
+		*err = -EMSGSIZE;
+		return NULL;
+	}
+	nat_rec = vsw_prod_reserve(&nat.tx, (uint32_t)len, err);
+	if (!nat_rec) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	return (uint8_t *)(nat_rec + 1);
 }
 
-static const struct natd_ops ops = { .send = nat_send };
+static void nat_commit(void *opaque, const struct vsw_vnet_hdr *vnet, size_t len)
+{
+	memset(nat_rec, 0, sizeof(*nat_rec));
+	nat_rec->len = (uint32_t)len;
+	nat_rec->vnet = *vnet;
+	vsw_prod_commit(&nat.tx, (uint32_t)len);
+	vsw_prod_publish(&nat.tx);
+}
+
+static const struct natd_ops ops = { .reserve = nat_reserve, .commit = nat_commit };
 
 /* Hand every frame waiting in @c's receive ring to @fn (or drop it). */
-static void client_drain(struct client *c, void (*fn)(const uint8_t *, uint32_t))
+static void client_drain(struct client *c,
+			 void (*fn)(const uint8_t *, uint32_t, const struct vsw_vnet_hdr *))
 {
 	struct vsw_rec_view v;
 
 	while (vsw_cons_peek(&c->rx, &v) > 0) {
 		if (fn)
-			fn(v.data, v.len);
+			fn(v.data, v.len, &v.vnet);
 		vsw_cons_advance(&c->rx, &v);
 	}
 	vsw_cons_release(&c->rx);
 }
 
-static void to_nat(const uint8_t *f, uint32_t len)
+static void to_nat(const uint8_t *f, uint32_t len, const struct vsw_vnet_hdr *vnet)
 {
-	natd_input(natd, f, len);
+	natd_input(natd, (uint8_t *)f, len, vnet);	/* the NAT's ring: its own */
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -148,6 +167,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	client_new(&nat, "nat", true);
 	/* The guest may send from any MAC (but the NAT's) and takes every offload. */
 	guest.port->offloads = VSW_OFFLOAD_ALL;
+	/* The NAT port takes what daemon/natsup.c gives it. */
+	nat.port->offloads = VSW_OFFLOAD_CSUM | VSW_OFFLOAD_TSO4 | VSW_OFFLOAD_TSO6 |
+			     VSW_OFFLOAD_ECN;
 	nat.port->fwd.flags = VSW_FWD_F_MAC_LOCK | VSW_FWD_F_RESERVED;
 	nat.port->fwd.nmacs = 2;
 	memcpy(nat.port->fwd.macs, reserved, sizeof(reserved));
@@ -159,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	SlirpConfig c = test_nat_config(false);
 	size_t off = 0;
 
-	natd = natd_new(&c, &ops, NULL);
+	natd = natd_new(&c, 1500, &ops, NULL);
 	if (!natd)
 		abort();
 	/* A share of host sockets per guest that MAX_FRAMES frames can reach. */

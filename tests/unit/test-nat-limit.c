@@ -234,12 +234,18 @@ struct fixture {
 	uint8_t f[2048];
 };
 
-static int nat_send(void *opaque, const uint8_t *frame, size_t len)
+static uint8_t *nat_reserve(void *opaque, size_t len, int *err)
+{
+	static uint8_t room[VSW_FRAME_MAX];
+
+	return room;
+}
+
+static void nat_commit(void *opaque, const struct vsw_vnet_hdr *vnet, size_t len)
 {
 	struct fixture *fx = opaque;
 
 	fx->sent++;
-	return 0;
 }
 
 static void nat_log(void *opaque, const char *msg)
@@ -249,7 +255,9 @@ static void nat_log(void *opaque, const char *msg)
 	g_string_append_printf(fx->log, "%s\n", msg);
 }
 
-static const struct natd_ops ops = { .send = nat_send, .log = nat_log };
+static const struct natd_ops ops = {
+	.reserve = nat_reserve, .commit = nat_commit, .log = nat_log,
+};
 
 static int bound(int type, uint16_t *port)
 {
@@ -278,7 +286,7 @@ static void setup(struct fixture *fx, gconstpointer data)
 		c.outbound_addr = &nowhere;
 	}
 	fx->log = g_string_new(NULL);
-	fx->n = natd_new(&c, &ops, fx);
+	fx->n = natd_new(&c, 1500, &ops, fx);
 	g_assert_nonnull(fx->n);
 	g_assert_cmpuint(natd_sockets_per_guest(fx->n), ==, NATD_SOCKETS_PER_GUEST);
 	natd_set_sockets_per_guest(fx->n, CAP);
@@ -308,7 +316,7 @@ static bool input(struct fixture *fx, uint32_t len)
 {
 	struct natd_stats a = stats(fx), b;
 
-	natd_input(fx->n, fx->f, len);
+	natd_input(fx->n, fx->f, len, NULL);
 	b = stats(fx);
 	g_assert_cmpuint(a.to_nat_malformed, ==, b.to_nat_malformed);
 	g_assert_cmpuint(a.to_nat_ignored, ==, b.to_nat_ignored);
