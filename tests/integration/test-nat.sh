@@ -18,9 +18,12 @@
 # (10.0.2.15, gateway, DNS), ARP for the gateway, ping to the
 # gateway and beyond, TCP to the host's loopback via 10.0.2.2 and to another
 # address, bulk TCP both ways (checked by content), UDP, DNS over IPv4 and
-# IPv6, a server closing on a sending guest, IPv6 SLAAC + ping + TCP, port
-# forwards (TCP, UDP; 127.0.0.1 by default; listed, removed, persisted
-# across a daemon restart), malformed
+# IPv6, IPv6 SLAAC + ping + TCP, large packets (TSO frames to libslirp
+# whole, its 32 KiB segments as GSO frames, cut for a guest without
+# offloads; TSO off in the guest; large datagrams fragmented both ways;
+# ICMP "too big" and the MSS for a guest whose MTU exceeds the link's), a
+# server closing on a sending guest, port forwards (TCP, UDP; 127.0.0.1 by
+# default; listed, removed, persisted across a daemon restart), malformed
 # frames counted and survived, each guest's share of the NAT's host sockets
 # (a guest opening more flows than its share is refused, another still gets
 # through), VM to VM, VLAN isolation of the NAT,
@@ -51,9 +54,9 @@ for f in "$vswitchd" "$vswtap"; do
 		exit 1
 	fi
 done
-for t in ip socat busybox setpriv timeout "$python"; do
+for t in ip socat busybox setpriv timeout ethtool "$python"; do
 	if ! command -v "$t" >/dev/null; then
-		echo "FAIL: $t is missing (packages: iproute2 socat busybox util-linux python3)"
+		echo "FAIL: $t is missing (packages: iproute2 socat busybox util-linux ethtool python3)"
 		exit 1
 	fi
 done
@@ -362,6 +365,168 @@ check "IPv6: TCP beyond (2001:db8::1)" \
 check "IPv6: DNS via fec0::3" \
 	sh -c "ip netns exec $GUEST timeout 10 busybox nslookup www6.vswitch.test fec0::3 |
 	       grep -q 2001:db8::86"
+# ---------------------------------------------------------------------
+# Large packets (docs/default-switch.md): libslirp gets a guest's TSO
+# frames whole and answers in 32 KiB TCP segments, which the switch hands
+# whole to a guest that takes TSO and cuts for one that does not; larger
+# datagrams are fragmented; a guest's MTU is enforced like a router's.
+# ---------------------------------------------------------------------
+counter() { json_get '{"execute":"nat-show"}' "r[\"counters\"][\"$1\"]"; }
+cat >"$tmp/maxframe.py" <<'PYEOF'
+# The largest frame IFACE receives until STOPFILE exists (at most 120 s),
+# written to OUT.  GSO frames count whole, as the stack got them.
+import os, socket, sys, time
+iface, stop, out = sys.argv[1:4]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((iface, 0))
+s.settimeout(0.2)
+buf = bytearray(128)
+big, end = 0, time.monotonic() + 120
+open(out + ".ready", "w").close()
+while time.monotonic() < end and not os.path.exists(stop):
+    try:
+        n, addr = s.recvfrom_into(buf, 0, socket.MSG_TRUNC)
+    except socket.timeout:
+        continue
+    if addr[2] != socket.PACKET_OUTGOING:
+        big = max(big, n)
+open(out, "w").write("%d\n" % big)
+PYEOF
+# sniffed NS NAME COMMAND...: run COMMAND while recording the largest frame
+# tap0 of NS receives, into $tmp/NAME.max.
+sniffed() {
+	local ns=$1 name=$2 spid rc
+	shift 2
+	rm -f "$tmp/$name.stop" "$tmp/$name.max" "$tmp/$name.max.ready"
+	ip netns exec "$ns" "$python" "$tmp/maxframe.py" tap0 "$tmp/$name.stop" "$tmp/$name.max" &
+	spid=$!
+	wait_for 50 test -e "$tmp/$name.max.ready"
+	"$@"
+	rc=$?
+	touch "$tmp/$name.stop"
+	wait "$spid"
+	return $rc
+}
+check "TSO: libslirp got the guest's TSO frames whole (to-nat-coalesced > 0)" \
+	test "$(counter to-nat-coalesced)" -gt 0
+check "TSO: libslirp's 32 KiB segments went out as GSO frames (from-nat-gso > 0)" \
+	test "$(counter from-nat-gso)" -gt 0
+bg "$HOST" socat -u "OPEN:$tmp/blob" TCP4-LISTEN:7013,bind=192.0.2.1,reuseaddr
+dl_pid=${pids[-1]}
+wait_for 30 in_host sh -c 'ss -ltn | grep -q 192.0.2.1:7013'
+check "TSO guest: download (32 MiB) while sniffing" \
+	sniffed "$GUEST" g1 in_guest timeout 60 socat -u TCP4:192.0.2.1:7013 \
+	"OPEN:$tmp/down2,creat,trunc"
+wait "$dl_pid" 2>/dev/null
+check "TSO guest: download content" cmp "$tmp/blob" "$tmp/down2"
+check "TSO guest: frames larger than the MTU arrived whole ($(cat "$tmp/g1.max" 2>/dev/null) B)" \
+	test "$(cat "$tmp/g1.max")" -gt 1514
+
+# The same bulk transfers with TSO off in the guest's stack: MTU-sized
+# frames to libslirp, content intact.
+coalesced=$(counter to-nat-coalesced)
+check "TSO off in the guest stack (ethtool -K tap0 tso off)" in_guest ethtool -K tap0 tso off
+bg "$HOST" socat -u TCP4-LISTEN:7014,bind=192.0.2.1,reuseaddr "OPEN:$tmp/up3,creat,trunc"
+up_pid=${pids[-1]}
+wait_for 30 in_host sh -c 'ss -ltn | grep -q 192.0.2.1:7014'
+check "TSO off: TCP bulk guest -> host (32 MiB)" \
+	in_guest timeout 60 socat -u "OPEN:$tmp/blob" TCP4:192.0.2.1:7014
+wait "$up_pid" 2>/dev/null
+check "TSO off: guest -> host content" cmp "$tmp/blob" "$tmp/up3"
+check "TSO off: nothing was coalesced ($coalesced before)" \
+	test "$(counter to-nat-coalesced)" -eq "$coalesced"
+bg "$HOST" socat -u "OPEN:$tmp/blob" TCP4-LISTEN:7015,bind=192.0.2.1,reuseaddr
+dl_pid=${pids[-1]}
+wait_for 30 in_host sh -c 'ss -ltn | grep -q 192.0.2.1:7015'
+check "TSO off: TCP bulk host -> guest (32 MiB)" \
+	in_guest timeout 60 socat -u TCP4:192.0.2.1:7015 "OPEN:$tmp/down3,creat,trunc"
+wait "$dl_pid" 2>/dev/null
+check "TSO off: host -> guest content" cmp "$tmp/blob" "$tmp/down3"
+in_guest ethtool -K tap0 tso on
+
+# Datagrams larger than the MTU, both ways: IPv4 fragments the guest
+# sends are reassembled for libslirp, and its large answers fragmented.
+cat >"$tmp/udp-big.py" <<'PYEOF'
+# A UDP server: FAMILY ADDR PORT SIZE LIFETIME; answers each datagram
+# with SIZE bytes, the datagram repeated.
+import socket, sys, time
+fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((sys.argv[2], int(sys.argv[3])))
+s.settimeout(0.5)
+size, end = int(sys.argv[4]), time.monotonic() + float(sys.argv[5])
+while time.monotonic() < end:
+    try:
+        d, a = s.recvfrom(65536)
+    except socket.timeout:
+        continue
+    s.sendto((d * (size // max(len(d), 1) + 1))[:size], a)
+PYEOF
+cat >"$tmp/udp-ask.py" <<'PYEOF'
+# FAMILY ADDR PORT SIZE: ask the server above, check its answer.
+import socket, sys
+fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.settimeout(3)
+q = b"large-answer-please-"
+for _ in range(3):
+    s.sendto(q, (sys.argv[2], int(sys.argv[3])))
+    try:
+        d = s.recv(65536)
+    except socket.timeout:
+        continue
+    size = int(sys.argv[4])
+    sys.exit(0 if d == (q * (size // len(q) + 1))[:size] else "wrong answer: %d bytes" % len(d))
+sys.exit("no answer")
+PYEOF
+bg "$HOST" "$python" "$tmp/udp-big.py" 4 192.0.2.1 7016 4000 300
+bg "$HOST" "$python" "$tmp/udp-big.py" 6 2001:db8::1 7016 4000 300
+frag=$(counter from-nat-fragmented)
+check "UDP: a 4000-byte answer reaches the guest (IPv4, fragmented by the NAT)" \
+	wait_for 30 in_guest "$python" "$tmp/udp-ask.py" 4 192.0.2.1 7016 4000
+check "UDP: a 4000-byte answer reaches the guest (IPv6, with fragment headers)" \
+	wait_for 30 in_guest "$python" "$tmp/udp-ask.py" 6 2001:db8::1 7016 4000
+check "UDP: the NAT fragmented them (from-nat-fragmented $frag -> at least +2)" \
+	test "$(counter from-nat-fragmented)" -ge $((frag + 2))
+head -c 4000 /dev/urandom >"$tmp/dgram"
+check "UDP: a 4000-byte datagram from the guest and back (fragments both ways)" \
+	sh -c "ip netns exec $GUEST timeout 10 socat -T3 -b 8192 - UDP4:192.0.2.1:7003 \
+	       <$tmp/dgram >$tmp/dgram.back && cmp $tmp/dgram $tmp/dgram.back"
+check "ICMP: ping -s 4000 the gateway" in_guest timeout 10 busybox ping -c 2 -W 3 -s 4000 10.0.2.2
+check "ICMP: ping -s 4000 beyond (192.0.2.1)" \
+	in_guest timeout 10 busybox ping -c 2 -W 3 -s 4000 192.0.2.1
+
+# A guest whose MTU is larger than the switch's (9000 on a 1500 switch):
+# the NAT answers like a router on a 1500-byte link, and announces the MSS
+# of that link.
+in_guest ip link set tap0 mtu 9000
+too_big=$(counter to-nat-too-big)
+cat >"$tmp/df-send.py" <<'PYEOF'
+# FAMILY ADDR PORT: one 4000-byte datagram with DF (IPv6: unfragmented).
+import socket, sys
+fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+if fam == socket.AF_INET:
+    s.setsockopt(socket.IPPROTO_IP, 10, 2)          # IP_MTU_DISCOVER = IP_PMTUDISC_DO
+else:
+    s.setsockopt(socket.IPPROTO_IPV6, 23, 2)        # IPV6_MTU_DISCOVER = IPV6_PMTUDISC_DO
+s.sendto(b"d" * 4000, (sys.argv[2], int(sys.argv[3])))
+PYEOF
+in_guest "$python" "$tmp/df-send.py" 4 192.0.2.1 7003
+in_guest "$python" "$tmp/df-send.py" 6 2001:db8::1 7003
+check "PMTU: IPv4 DF too big for the link: 'fragmentation needed', the guest learns 1500" \
+	wait_for 30 sh -c "ip -n $GUEST route get 192.0.2.1 | grep -q 'mtu 1500'"
+check "PMTU: IPv6 too big for the link: 'packet too big', the guest learns 1500" \
+	wait_for 30 sh -c "ip -n $GUEST -6 route get 2001:db8::1 | grep -q 'mtu 1500'"
+check "PMTU: both counted (to-nat-too-big $too_big -> +2)" \
+	test "$(counter to-nat-too-big)" -ge $((too_big + 2))
+bg "$GUEST" sh -c "sleep 5 | socat -t5 - TCP4:10.0.2.2:7001 >/dev/null"
+check "MSS: libslirp's SYN-ACK announces the link's MSS (1460), not its own" \
+	wait_for 30 sh -c "ip netns exec $GUEST ss -tin dst 10.0.2.2 | grep -q ' mss:1460 '"
+in_guest ip link set tap0 mtu 1500
+in_guest ip route flush cache
+in_guest ip -6 route flush cache
+
 # A server that closes while a guest still sends: libslirp's send() gets
 # EPIPE, and must not kill the NAT with SIGPIPE (it did).
 nat_pid=$(json_get '{"execute":"nat-show"}' 'r["pid"]')
@@ -593,6 +758,19 @@ check "second guest: DHCP gives 10.0.2.16, not the address guest 1 kept across t
 	       grep -qx 'ip=10.0.2.16' $tmp/lease2"
 check "VM to VM on the Default switch: ping 10.0.2.15" \
 	ip netns exec "$GUEST2" timeout 10 busybox ping -c 2 -W 3 10.0.2.15
+# Guest 2 takes no offloads (vsw-tap without --offload, like e1000): the
+# switch cuts libslirp's 32 KiB segments to the MTU for it.
+bg "$HOST" socat -u "OPEN:$tmp/blob" TCP4-LISTEN:7018,bind=192.0.2.1,reuseaddr
+dl_pid=${pids[-1]}
+wait_for 30 in_host sh -c 'ss -ltn | grep -q 192.0.2.1:7018'
+check "no-offload guest: TCP bulk host -> guest (32 MiB) while sniffing" \
+	sniffed "$GUEST2" g2 ip netns exec "$GUEST2" timeout 60 socat -u TCP4:192.0.2.1:7018 \
+	"OPEN:$tmp/down4,creat,trunc"
+wait "$dl_pid" 2>/dev/null
+check "no-offload guest: content" cmp "$tmp/blob" "$tmp/down4"
+check "no-offload guest: no frame larger than the MTU ($(cat "$tmp/g2.max" 2>/dev/null) B)" \
+	sh -c "test \"\$(cat $tmp/g2.max)\" -gt 0 && test \"\$(cat $tmp/g2.max)\" -le 1514"
+
 # ---------------------------------------------------------------------
 # Fair to every VM: one guest cannot take every host socket of the NAT
 # ---------------------------------------------------------------------

@@ -8,10 +8,13 @@ vswitchd runs inside a network namespace of the test's own, so "the host"
 the NAT reaches is that namespace: nothing leaves it.  The test starts an
 HTTP server there on 127.0.0.1, which the guest reaches as 10.0.2.2.
 Checks: the guest's udhcpc gets 10.0.2.15 with gateway and DNS from the
-NAT; it fetches a 1 MiB file from the host-side server intact (sha256);
-a second guest gets the next address and both reach each other; a port
-forward (vswitchctl nat forward add) takes a connection from the
-namespace's 127.0.0.1 to a server in the guest.
+NAT; it fetches a 1 MiB file from the host-side server intact (sha256)
+and sends one back; a second guest, an e1000 (no offloads: the switch
+cuts the NAT's large TCP segments for it), gets the next address, does
+the same, and both reach each other; libslirp got the virtio guest's TSO
+frames whole and sent GSO frames; a port forward (vswitchctl nat forward
+add) takes a connection from the namespace's 127.0.0.1 to a server in the
+guest.
 Exit 0 pass, 1 fail, 77 without root.
 """
 
@@ -26,7 +29,31 @@ import vswvm  # noqa: E402
 from vswvm import check, log  # noqa: E402
 
 HTTP_PORT = 8080
+UP_PORT = 9000
 FWD_PORT = 10022
+
+# The host side of an upload: each connection's bytes, until EOF or 1 MiB,
+# hashed into DIR/up-N.
+UPLOAD_SERVER = r"""
+import hashlib, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[2])))
+s.listen(4)
+s.settimeout(600)
+for n in range(2):
+    c, _ = s.accept()
+    c.settimeout(60)
+    h, got = hashlib.sha256(), 0
+    while got < 1 << 20:
+        d = c.recv(65536)
+        if not d:
+            break
+        h.update(d)
+        got += len(d)
+    open("%s/up-%d" % (sys.argv[1], n), "w").write("%s %d\n" % (h.hexdigest(), got))
+    c.close()
+"""
 
 
 def test(env):
@@ -42,10 +69,13 @@ def test(env):
         f.write(blob)
     env.spawn(["python3", "-m", "http.server", str(HTTP_PORT), "--bind", "127.0.0.1",
                "--directory", www], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.spawn(["python3", "-c", UPLOAD_SERVER, env.tmp, str(UP_PORT)],
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     nd = "vswitch,id=n0,switch=Default,sock=%s,port=%s"
     g1 = env.guest_start("g1", nd % (env.sock, "g1"), "52:54:00:00:d0:01", "vsw.ip=dhcp")
-    g2 = env.guest_start("g2", nd % (env.sock, "g2"), "52:54:00:00:d0:02", "vsw.ip=dhcp")
+    g2 = env.guest_start("g2", nd % (env.sock, "g2"), "52:54:00:00:d0:02", "vsw.ip=dhcp",
+                         device="e1000")
     ip1 = g1.wait_ready()
     ip2 = g2.wait_ready()
     log("leases: g1 %s, g2 %s" % (ip1, ip2))
@@ -56,10 +86,27 @@ def test(env):
     check("nameserver 10.0.2.3" in dns, "no DNS from the NAT:\n" + dns)
 
     want = hashlib.sha256(blob).hexdigest()
-    out = g1.must("wget -q -O - http://10.0.2.2:%d/blob.bin | sha256sum" % HTTP_PORT,
-                  timeout=120)
-    check(want in out, "the file arrived damaged or not at all: %s" % out.strip())
-    log("g1 fetched 1 MiB from the host side, sha256 ok")
+    for n, (g, what) in enumerate(((g1, "virtio-net"), (g2, "e1000"))):
+        out = g.must("wget -q -O - http://10.0.2.2:%d/blob.bin | sha256sum" % HTTP_PORT,
+                     timeout=120)
+        check(want in out, "%s: the file arrived damaged or not at all: %s"
+              % (what, out.strip()))
+        log("%s fetched 1 MiB from the host side, sha256 ok" % what)
+        out = g.must("head -c 1048576 /dev/urandom >/tmp/up && sha256sum /tmp/up && "
+                     "nc 10.0.2.2 %d </tmp/up" % UP_PORT, timeout=120)
+        sent = out.split()[0]
+        path = os.path.join(env.tmp, "up-%d" % n)
+        vswvm.wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0, 60,
+                       "the host side of %s's upload" % what)
+        with open(path) as f:
+            got = f.read().split()
+        check(got == [sent, str(1 << 20)], "%s: the upload arrived as %s, sent %s"
+              % (what, got, sent))
+        log("%s sent 1 MiB to the host side, sha256 ok" % what)
+    counters = json.loads(env.ctl("--json", "nat", "show"))["counters"]
+    log("NAT counters: %s" % counters)
+    check(counters["to-nat-coalesced"] > 0, "libslirp never got a TSO frame whole")
+    check(counters["from-nat-gso"] > 0, "libslirp's large segments never left as GSO frames")
 
     other = ip2.split("/")[0] if ip1.startswith("10.0.2.15") else ip1.split("/")[0]
     first = g1 if ip1.startswith("10.0.2.15") else g2
