@@ -12,9 +12,9 @@ measures, for each backend in the same run:
 Backends: -netdev vswitch (a Private switch), -netdev stream and dgram
 (QEMU's socket pairs), two TAPs on a Linux bridge with vhost=off, and
 with vhost=on where the kernel has vhost_net.
-Then guest -> host TCP through the Default switch's NAT against QEMU's
-own -netdev user, to an iperf3 server the benchmark starts in its
-namespace.
+Then TCP through the Default switch's NAT, guest -> host and host ->
+guest (iperf3 -R), against QEMU's own -netdev user, to an iperf3 server
+the benchmark starts in its namespace.
 
 Under TCG the figures measure the emulator as much as the network: read
 them as ratios within one run.  Prints a table; exit 0 unless a run broke.
@@ -37,9 +37,9 @@ MAC_A = "52:54:00:00:be:01"
 MAC_B = "52:54:00:00:be:02"
 
 
-def iperf_tcp(a, addr, seconds):
-    out = a.must("iperf3 -c %s -t %d -f m 2>&1 | grep -E 'sender|receiver'" % (addr, seconds),
-                 timeout=seconds + 60)
+def iperf_tcp(a, addr, seconds, reverse=False):
+    out = a.must("iperf3 -c %s -t %d -f m %s2>&1 | grep -E 'sender|receiver'"
+                 % (addr, seconds, "-R " if reverse else ""), timeout=seconds + 60)
     m = re.search(r"([\d.]+) Mbits/sec.*receiver", out)
     return float(m.group(1)) / 1000 if m else None
 
@@ -156,10 +156,14 @@ def run_pair(p, seconds):
 
 
 def run_nat(kind, seconds):
-    """Guest -> host TCP through the Default switch (vswitch) or -netdev user."""
+    """Guest -> host and host -> guest TCP through the Default switch (vswitch)
+    or -netdev user."""
     env = vswvm.Env("vswbench")
     try:
         env.start_daemon(DAEMON_ARGS)
+        if kind == "vswitch":
+            # As root the gateway reaches the host's loopback only when told to.
+            env.ctl("nat", "set", "host-loopback", "on")
         env.spawn(["iperf3", "-s", "-B", "127.0.0.1"], stdout=subprocess.DEVNULL,
                   stderr=subprocess.DEVNULL)
         nd = ("vswitch,id=n0,switch=Default,sock=%s" % env.sock if kind == "vswitch"
@@ -168,7 +172,9 @@ def run_nat(kind, seconds):
         ip = a.wait_ready()
         time.sleep(0.5)
         tcps = [iperf_tcp(a, "10.0.2.2", seconds) for _ in range(REPEAT[0])]
-        return {"tcp": median(tcps), "ip": ip, "tcp-runs": tcps}
+        downs = [iperf_tcp(a, "10.0.2.2", seconds, reverse=True) for _ in range(REPEAT[0])]
+        return {"tcp": median(tcps), "down": median(downs), "ip": ip, "tcp-runs": tcps,
+                "down-runs": downs}
     except vswvm.TestFailure as e:
         env.dump_logs()
         return {"note": "failed: %s" % e}
@@ -212,10 +218,13 @@ def main():
             broken |= nat[kind].get("note", "").startswith("failed")
 
     accel = os.environ.get("VSWITCH_ACCEL", "tcg")
-    print("\nGuest to guest, %s, virtio-net, 1 vCPU per guest, median of %d x %d s"
+    print("\n%s, virtio-net, 1 vCPU per guest, median of %d x %d s"
           % (accel, REPEAT[0], args.seconds))
     base = results.get("vswitch", {})
-    print("%-22s %10s %8s %12s %8s %8s" % ("backend", "TCP Gb/s", "vs/this", "UDP64 pps", "loss %", "vs/this"))
+    if results:
+        print("\nGuest to guest")
+        print("%-22s %10s %8s %12s %8s %8s" % ("backend", "TCP Gb/s", "vs/this", "UDP64 pps",
+                                              "loss %", "vs/this"))
     for name, r in results.items():
         if "note" in r:
             print("%-22s %s" % (name, r["note"]))
@@ -226,12 +235,16 @@ def main():
             name, fmt(r.get("tcp"), "%.2f"), fmt(rt, "%.2fx"), fmt(r.get("pps"), "%.0f"),
             fmt(r.get("loss"), "%.1f"), fmt(rp, "%.2fx")))
     if nat:
-        print("\nGuest to host (iperf3 to 10.0.2.2, the NAT's host address)")
+        print("\nThrough the NAT (iperf3 to 10.0.2.2, the NAT's host address; -R: host to guest)")
+        print("%-22s %14s %14s" % ("backend", "guest->host", "host->guest"))
         v, u = nat.get("vswitch", {}), nat.get("user", {})
         for name, r in (("vswitch Default NAT", v), ("-netdev user", u)):
-            print("%-22s %s" % (name, r.get("note") or "%.2f Gb/s" % r["tcp"]))
+            print("%-22s %s" % (name, r.get("note") or "%9.2f Gb/s %9s Gb/s"
+                                % (r["tcp"], fmt(r.get("down"), "%.2f"))))
         if v.get("tcp") and u.get("tcp"):
-            print("%-22s %.2fx" % ("ratio vswitch/user", v["tcp"] / u["tcp"]))
+            print("%-22s %13.2fx %13s" % ("ratio vswitch/user", v["tcp"] / u["tcp"],
+                  fmt(v["down"] / u["down"] if v.get("down") and u.get("down") else None,
+                      "%.2fx")))
     if base.get("ports"):
         print("\nvswitch port counters after the guest-to-guest run:\n" + base["ports"])
     return 1 if broken else 0
