@@ -17,7 +17,7 @@ PKGS="gcc libc6-dev make ninja-build pkg-config git
 	seabios ipxe-qemu"
 # Tests and benchmarks: namespaces, peers to compare with, tools.
 PKGS="$PKGS iproute2 iputils-ping socat iperf3 jq busybox-static vde2 libvdeplug-dev
-	ethtool
+	ethtool slirp4netns passt
 	clang libclang-rt-14-dev"
 # From bookworm-backports.
 BPO_PKGS="meson python3-pycotap"
