@@ -205,8 +205,8 @@ static int ensure_connected(struct ctl *ctl, gint64 deadline)
 		char path[108];
 		int rc = vsw_default_sock_path(path, sizeof(path));
 
-		if (rc == -ENOENT)
-			return ctl_error("no default socket: XDG_RUNTIME_DIR is not set "
+		if (rc == -ENAMETOOLONG)
+			return ctl_error("no default socket: $XDG_RUNTIME_DIR is too long "
 					 "(use --socket PATH)");
 		if (rc < 0)
 			return ctl_error("no default socket: %s (use --socket PATH)",

@@ -38,12 +38,24 @@ static gboolean on_signal(gpointer data)
 static bool default_paths(struct vswd_config *cfg, GError **err)
 {
 	if (!cfg->sock_path) {
+		const char *xdg = g_getenv("XDG_RUNTIME_DIR");
 		char buf[108];
-		int rc = vsw_default_sock_path(buf, sizeof(buf));
+		int rc;
 
+		/*
+		 * Clients of a user without XDG_RUNTIME_DIR go to the system
+		 * daemon's socket; a daemon of such a user has none of its own.
+		 */
+		if (geteuid() != 0 && (!xdg || xdg[0] != '/')) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+				    "no socket path: XDG_RUNTIME_DIR is not set, and "
+				    VSW_SYSTEM_SOCK_PATH " is root's (use --socket PATH)");
+			return false;
+		}
+		rc = vsw_default_sock_path(buf, sizeof(buf));
 		if (rc < 0) {
 			g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-				    "no socket path: XDG_RUNTIME_DIR is not set "
+				    "no socket path: $XDG_RUNTIME_DIR is too long "
 				    "(use --socket PATH)");
 			return false;
 		}

@@ -65,19 +65,22 @@ struct vsw_port {
 	size_t inlen;
 };
 
+/*
+ * The system daemon's socket for root and for users without a runtime
+ * directory of their own: libvirt's QEMU (user libvirt-qemu, no login
+ * session, no XDG_RUNTIME_DIR) finds it there.  A user with a session
+ * gets its own daemon's socket; a relative XDG_RUNTIME_DIR is ignored,
+ * as the XDG base directory specification says.
+ */
 int vsw_default_sock_path(char *buf, size_t size)
 {
-	const char *dir;
+	const char *dir = geteuid() == 0 ? NULL : getenv("XDG_RUNTIME_DIR");
 	int n;
 
-	if (geteuid() == 0) {
-		n = snprintf(buf, size, "/run/vswitch/vswitchd.sock");
-	} else {
-		dir = getenv("XDG_RUNTIME_DIR");
-		if (!dir || dir[0] != '/')
-			return -ENOENT;
+	if (dir && dir[0] == '/')
 		n = snprintf(buf, size, "%s/vswitch/vswitchd.sock", dir);
-	}
+	else
+		n = snprintf(buf, size, "%s", VSW_SYSTEM_SOCK_PATH);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return n;
@@ -579,7 +582,8 @@ int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
 		rc = vsw_default_sock_path(path, sizeof(path));
 		if (rc < 0) {
 			set_err(err, errlen, "no default vswitchd socket: %s",
-				rc == -ENOENT ? "XDG_RUNTIME_DIR is not set" : vsw_strerror(rc));
+				rc == -ENAMETOOLONG ? "$XDG_RUNTIME_DIR is too long" :
+				vsw_strerror(rc));
 			return rc;
 		}
 	}

@@ -91,12 +91,16 @@ struct vsw_attach_opts {
 	int timeout_ms;
 };
 
+/* The system vswitchd's control socket (root's, and libvirt's QEMU's). */
+#define VSW_SYSTEM_SOCK_PATH	"/run/vswitch/vswitchd.sock"
+
 /**
- * vsw_default_sock_path() - where vswitchd listens for this user.
+ * vsw_default_sock_path() - the vswitchd a client of this user talks to.
  *
- * /run/vswitch/vswitchd.sock for root, $XDG_RUNTIME_DIR/vswitch/vswitchd.sock
- * otherwise.  Return: length written, or -ENAMETOOLONG / -ENOENT (no
- * XDG_RUNTIME_DIR for a non-root user).
+ * A non-root user with an absolute $XDG_RUNTIME_DIR: its own daemon's,
+ * $XDG_RUNTIME_DIR/vswitch/vswitchd.sock.  Root, and any other user (such
+ * as libvirt's QEMU, which has no XDG_RUNTIME_DIR): the system daemon's,
+ * VSW_SYSTEM_SOCK_PATH.  Return: length written, or -ENAMETOOLONG.
  */
 int vsw_default_sock_path(char *buf, size_t size);
 
