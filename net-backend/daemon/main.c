@@ -14,10 +14,13 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -32,6 +35,55 @@ static gboolean on_signal(gpointer data)
 	g_message("shutting down");
 	g_main_loop_quit(d->loop);
 	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Readiness for systemd (Type=notify), without libsystemd: the protocol
+ * of sd_notify(3) is one datagram on the AF_UNIX socket NOTIFY_SOCKET
+ * names, a path or, after '@', an abstract name.  notify_open() runs
+ * first, as root and before any thread: it connects the socket (after
+ * start-up we may no longer be allowed to) and removes NOTIFY_SOCKET
+ * from the environment, so that the NAT helper does not inherit it.
+ * Return: the socket, or -1 (not asked for, or it failed: logged).
+ */
+static int notify_open(void)
+{
+	const char *name = g_getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = name ? strlen(name) : 0;
+	socklen_t salen;
+	int fd;
+
+	if (!name)
+		return -1;
+	if ((name[0] != '/' && name[0] != '@') || len < 2 || len > sizeof(sa.sun_path) - 1) {
+		g_warning("NOTIFY_SOCKET=%s: not a socket path or abstract name; "
+			  "no readiness notification", name);
+		g_unsetenv("NOTIFY_SOCKET");
+		return -1;
+	}
+	memcpy(sa.sun_path, name, len);
+	if (name[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract: no terminating NUL either */
+	else
+		len++;
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+		g_warning("NOTIFY_SOCKET=%s: %s; no readiness notification", name,
+			  g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	g_unsetenv("NOTIFY_SOCKET");
+	return fd;
+}
+
+static void notify_send(int fd, const char *msg)
+{
+	if (fd >= 0 && send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+		g_warning("cannot notify systemd (%s): %s", msg, g_strerror(errno));
 }
 
 /* Default socket and state paths for this user (docs/protocol.md). */
@@ -173,12 +225,14 @@ int main(int argc, char **argv)
 	};
 	struct vswd_model_defaults defaults;
 	struct vsw_dp_opts dp_opts = { 0 };
-	int rc = 1;
+	int rc = 1, notify_fd = -1;
 
 	signal(SIGPIPE, SIG_IGN);
 	ctx = g_option_context_new("- Hyper-V-style virtual switches for QEMU");
 	g_option_context_set_description(ctx,
 		"vswitchd runs in the foreground and logs to stderr; stop it with SIGTERM.\n"
+		"Under systemd (NOTIFY_SOCKET, Type=notify) it reports READY=1 once it\n"
+		"accepts clients.\n"
 		"Manage it with vswitchctl. Protocol: docs/protocol.md.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
@@ -211,6 +265,7 @@ int main(int argc, char **argv)
 	d.cfg.max_ports_per_user = (unsigned)max_user_ports;
 	d.cfg.idle_timeout_s = (unsigned)idle_s;
 	d.cfg.wakeups_per_s = (unsigned)wakeups;
+	notify_fd = notify_open();
 	d.root = geteuid() == 0;
 	d.admin_uid = geteuid();
 	if (!default_paths(&d.cfg, &err))
@@ -270,11 +325,16 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_signal, &d);
 	g_message("vswitchd %s listening on %s, state in %s, %u switch(es)",
 		  VSW_VERSION_STRING, d.cfg.sock_path, d.conf_path, d.model->switches->len);
+	/* Clients are accepted: services ordered after us may start. */
+	notify_send(notify_fd, "READY=1");
 	g_main_loop_run(d.loop);
+	notify_send(notify_fd, "STOPPING=1");
 	rc = 0;
 out:
 	if (err)
 		fprintf(stderr, "vswitchd: %s\n", err->message);
+	if (notify_fd >= 0)
+		close(notify_fd);
 	d.stopping = true;
 	vswd_control_stop(&d);
 	vswd_nat_stop(&d);
