@@ -18,7 +18,7 @@ PKGS="gcc libc6-dev make ninja-build pkg-config git
 # Tests and benchmarks: namespaces, peers to compare with, tools.
 PKGS="$PKGS iproute2 iputils-ping socat iperf3 jq busybox-static vde2 libvdeplug-dev
 	ethtool slirp4netns passt
-	clang libclang-rt-14-dev systemd"
+	clang libclang-rt-14-dev systemd groff-base man-db"
 # From bookworm-backports.
 BPO_PKGS="meson python3-pycotap"
 

@@ -5,7 +5,8 @@
 #
 #   - systemd-analyze verify, offline, on the units meson configured (with
 #     ExecStart pointed at the build tree's vswitchd in a copy: verify
-#     wants the program to exist); it must have nothing to say.
+#     wants the program to exist) and MANPATH at our man pages (it looks
+#     up Documentation=); it must have nothing to say.
 #   - systemd-sysusers --root on a temporary root: user and group vswitch.
 #   - vswitchd with NOTIFY_SOCKET (a path, then an abstract name) sends
 #     READY=1 only once its control socket answers, STOPPING=1 on SIGTERM,
@@ -98,8 +99,11 @@ check "the user unit runs $sbindir/vswitchd" \
 	grep -qx "ExecStart=$sbindir/vswitchd" "$user_unit"
 check "both are Type=notify" grep -qx "Type=notify" "$sys_unit" "$user_unit"
 
-mkdir -p "$tmp/units/system" "$tmp/units/user" "$tmp/xdg"
+mkdir -p "$tmp/units/system" "$tmp/units/user" "$tmp/xdg" "$tmp/man/man8"
 chmod 0700 "$tmp/xdg"
+# verify checks Documentation=man:...: our pages, through MANPATH.
+ln -s "$repo/net-backend/docs/man/vswitchd.8" "$repo/net-backend/docs/man/vswitchctl.8" \
+	"$tmp/man/man8/"
 sed "s|^ExecStart=$sbindir/vswitchd|ExecStart=$vswitchd|" "$sys_unit" \
 	>"$tmp/units/system/vswitchd.service"
 sed "s|^ExecStart=$sbindir/vswitchd|ExecStart=$vswitchd|" "$user_unit" \
@@ -110,17 +114,18 @@ sed "s|^ExecStart=$sbindir/vswitchd|ExecStart=$vswitchd|" "$user_unit" \
 verify() {
 	local out
 
-	out=$(XDG_RUNTIME_DIR=$tmp/xdg systemd-analyze "$@" 2>&1) || { echo "$out"; return 1; }
+	out=$(XDG_RUNTIME_DIR=$tmp/xdg MANPATH=$tmp/man systemd-analyze "$@" 2>&1) ||
+		{ echo "$out"; return 1; }
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
-check "systemd-analyze verify: the system unit" \
-	verify verify --man=no "$tmp/units/system/vswitchd.service"
+check "systemd-analyze verify: the system unit, its man pages too" \
+	verify verify "$tmp/units/system/vswitchd.service"
 check "systemd-analyze verify: the user unit" \
-	verify --user verify --man=no "$tmp/units/user/vswitchd.service"
+	verify --user verify "$tmp/units/user/vswitchd.service"
 # The check can fail: a misspelt key is reported.
 sed 's/^Type=notify/Typ=notify/' "$tmp/units/system/vswitchd.service" \
 	>"$tmp/units/system/bad.service"
-misspelt() { ! verify verify --man=no "$tmp/units/system/bad.service"; }
+misspelt() { ! verify verify "$tmp/units/system/bad.service"; }
 check "... and would report a misspelt key" misspelt
 
 # --- sysusers.d ----------------------------------------------------------
