@@ -422,8 +422,8 @@ static void ip4_csum_fill(uint8_t *l3)
 }
 
 /*
- * Make guest TSO frame @f (the NAT's private copy, *@len bytes, @vnet as
- * the switch checked it) one IP packet for libslirp: trimmed to its IP
+ * Make guest TSO frame @f (the NAT's own, *@len bytes, @vnet as the switch
+ * checked it) one IP packet for libslirp, in place: trimmed to its IP
  * length, the IPv4 header checksum and the TCP checksum computed from
  * scratch (the guest left a partial sum, which need not count the length
  * as Linux's does).  Return: 0; -E2BIG when it is not TCP (USO, UFO: the
