@@ -31,9 +31,13 @@
 # Usage: tests/bench/nat-bench.sh [--runs N] [--seconds S]
 #                                 [--engines LIST] [--perf] [--keep]
 #                                 [--vswitchd-arg ARG]... [--baseline DIR]
+#                                 [--parallel N]
 #   --engines  a comma list of the names above (default: all)
 #   --perf     also record where the machine's CPUs go during one more
 #              vswitch run each way (perf record -a)
+#   --parallel N  N TCP streams at once (iperf3 -P; default 1): with one,
+#              the 64 KiB window of libslirp's TCP bounds each engine by
+#              its round trip; with more, by what it can carry
 #   --baseline DIR  also measure the Default switch of another build
 #              directory (engine "before-1500"), e.g. of the commit before
 #              a change, in the same run
@@ -53,6 +57,7 @@ PERF=
 KEEP=
 VSWITCHD_ARGS=()
 BASELINE=
+PARALLEL=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2; shift ;;
@@ -62,14 +67,17 @@ while [ $# -gt 0 ]; do
 	--vswitchd-arg) VSWITCHD_ARGS+=("$2"); shift ;;
 	--vswitchd-arg=*) VSWITCHD_ARGS+=("${1#*=}") ;;
 	--baseline) BASELINE=$2; shift ;;
+	--parallel) PARALLEL=$2; shift ;;
 	--keep) KEEP=1 ;;
 	*) echo "usage: $0 [--runs N] [--seconds S] [--engines LIST] [--perf] [--keep]" \
-		"[--vswitchd-arg ARG]... [--baseline DIR]" >&2
+		"[--vswitchd-arg ARG]... [--baseline DIR] [--parallel N]" >&2
 	   exit 2 ;;
 	esac
 	shift
 done
-case $RUNS$SECONDS_ in *[!0-9]*) echo "--runs and --seconds take numbers" >&2; exit 2 ;; esac
+case $RUNS$SECONDS_$PARALLEL in
+*[!0-9]*) echo "--runs, --seconds and --parallel take numbers" >&2; exit 2 ;;
+esac
 if [ -n "$BASELINE" ]; then
 	for f in net-backend/daemon/vswitchd net-backend/cli/vswitchctl tests/vsw-tap; do
 		[ -x "$BASELINE/$f" ] || { echo "--baseline: $BASELINE/$f is missing" >&2; exit 2; }
@@ -160,7 +168,8 @@ new_guest() {
 iperf() {
 	local addr=$1
 	shift
-	timeout $((SECONDS_ + 30)) ip netns exec "$G" iperf3 -c "$addr" -t "$SECONDS_" -J "$@" \
+	timeout $((SECONDS_ + 30)) ip netns exec "$G" iperf3 -c "$addr" -t "$SECONDS_" \
+		-P "$PARALLEL" -J "$@" \
 		>"$tmp/iperf.json" 2>/dev/null || return 1
 	jq -r '.end.sum_received.bits_per_second / 1e9 | . * 1000 | round / 1000' \
 		"$tmp/iperf.json" 2>/dev/null
@@ -296,7 +305,7 @@ ratio() { # A B
 }
 
 echo
-echo "NAT TCP throughput, Gbit/s, median of $RUNS x ${SECONDS_} s (iperf3, 1 stream)," \
+echo "NAT TCP throughput, Gbit/s, median of $RUNS x ${SECONDS_} s (iperf3, $PARALLEL stream(s))," \
 	"$(nproc) CPUs, $(uname -r)"
 printf '%-14s %14s %14s %12s %12s %9s\n' engine "guest->host" "host->guest" "vsw/this up" \
 	"vsw/this dn" "ping us"
