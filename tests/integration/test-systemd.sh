@@ -110,12 +110,16 @@ sed "s|^ExecStart=$sbindir/vswitchd|ExecStart=$vswitchd|" "$user_unit" \
 	>"$tmp/units/user/vswitchd.service"
 
 # verify FLAGS... UNIT: systemd-analyze verify succeeds and says nothing
-# (unknown keys and bad values are only warnings to it).
+# (unknown keys and bad values are only warnings to it) about our unit.
+# It also loads the units ours is ordered against: what it says of the
+# host's own (libvirtd.service of bookworm-backports has Type=notify-reload,
+# which systemd 252 does not know) is not ours to fail on.
 verify() {
 	local out
 
 	out=$(XDG_RUNTIME_DIR=$tmp/xdg MANPATH=$tmp/man systemd-analyze "$@" 2>&1) ||
 		{ echo "$out"; return 1; }
+	out=$(printf '%s\n' "$out" | grep -Ev '^/(usr/)?lib/systemd/|^/etc/systemd/')
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
 check "systemd-analyze verify: the system unit, its man pages too" \
