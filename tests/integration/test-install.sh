@@ -164,11 +164,15 @@ int main(void)
 }
 EOF
 build_client() {
-	local pc
+	local pc san=()
 
 	pc=$(dirname "$dest$(installed pkgconfig/vswitch.pc)")
+	# A sanitized build's library wants its runtime first: so does the client.
+	if ldd "$dest$(installed libvswitch.so)" | grep -q libasan; then
+		san=(-fsanitize=address,undefined)
+	fi
 	# shellcheck disable=SC2046 # pkg-config's output: words
-	cc -o "$tmp/client" "$tmp/client.c" $(PKG_CONFIG_PATH=$pc \
+	cc "${san[@]}" -o "$tmp/client" "$tmp/client.c" $(PKG_CONFIG_PATH=$pc \
 		pkg-config --define-variable=prefix="$dest$(pkg-config --variable=prefix \
 		--with-path="$pc" vswitch)" --cflags --libs vswitch) &&
 		"$tmp/client" | grep -qE '^[0-9.]+ /.*/vswitchd\.sock$'
