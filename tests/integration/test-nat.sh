@@ -502,8 +502,10 @@ check "ICMP: ping -s 4000 beyond (192.0.2.1)" \
 in_guest ip link set tap0 mtu 9000
 too_big=$(counter to-nat-too-big)
 cat >"$tmp/df-send.py" <<'PYEOF'
-# FAMILY ADDR PORT: one 4000-byte datagram with DF (IPv6: unfragmented).
-import socket, sys
+# FAMILY ADDR PORT: one 4000-byte datagram with DF (IPv6: unfragmented),
+# and the socket kept open for a while: the kernel learns the path MTU
+# from an ICMP error only for a socket that still exists.
+import socket, sys, time
 fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_DGRAM)
 if fam == socket.AF_INET:
@@ -511,8 +513,9 @@ if fam == socket.AF_INET:
 else:
     s.setsockopt(socket.IPPROTO_IPV6, 23, 2)        # IPV6_MTU_DISCOVER = IPV6_PMTUDISC_DO
 s.sendto(b"d" * 4000, (sys.argv[2], int(sys.argv[3])))
+time.sleep(0.5)
 PYEOF
-# One datagram each, again every few tenths until the answer is seen.
+# One datagram each, again until the answer is seen (at most 20 tries).
 check "PMTU: IPv4 DF too big for the link: 'fragmentation needed', the guest learns 1500" \
 	wait_for 20 sh -c "ip netns exec $GUEST $python $tmp/df-send.py 4 192.0.2.1 7003 &&
 	       sleep 0.2 && ip -n $GUEST route get 192.0.2.1 | grep -q 'mtu 1500'"
