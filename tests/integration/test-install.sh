@@ -5,7 +5,7 @@
 # Installs the build tree (--no-rebuild) into a temporary DESTDIR and checks
 # that everything meson says it installs is there, including what a
 # package needs besides the programs (units, sysusers.d, man pages, bash
-# completion, headers, vswitch.pc); then runs the installed vswitchd, its
+# completion, headers, vswitch.pc, the AppArmor snippet for libvirt); then runs the installed vswitchd, its
 # installed NAT helper and the installed vswitchctl, linked with the
 # installed libvswitch, and builds a program against the installed headers
 # and vswitch.pc.  vswitchd looks for vswitch-natd next to itself, then in
@@ -97,7 +97,8 @@ check "every file meson lists is under DESTDIR" all_there
 for f in sbin/vswitchd bin/vswitchctl libexec/vswitch-natd libvswitch.so.0 libvswitch.so \
 	 include/vswitch/vswitch.h include/vswitch/ring.h pkgconfig/vswitch.pc \
 	 systemd/system/vswitchd.service systemd/user/vswitchd.service sysusers.d/vswitch.conf \
-	 bash-completion/completions/vswitchctl man8/vswitchd.8 man8/vswitchctl.8; do
+	 bash-completion/completions/vswitchctl man8/vswitchd.8 man8/vswitchctl.8 \
+	 apparmor.d/abstractions/libvirt-qemu.d/vswitch; do
 	check "installs $f" installed "$f"
 done
 
