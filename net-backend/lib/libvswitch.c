@@ -475,8 +475,15 @@ static int connect_sock(const char *path, int64_t deadline, char *err, size_t er
 			errno = rc;
 		}
 		rc = -errno;
-		set_err(err, errlen, "cannot connect to %s: %s (is vswitchd running?)",
-			path, strerror(errno));
+		/*
+		 * Say what to check: a socket we may not use is a missing
+		 * group membership (libvirt's QEMU user not in the group of
+		 * vswitchd --socket-group), anything else a daemon not there.
+		 */
+		set_err(err, errlen, "cannot connect to %s: %s (%s)", path, strerror(errno),
+			errno == EACCES || errno == EPERM ?
+			"is this user in the group of vswitchd --socket-group?" :
+			"is vswitchd running?");
 		close(fd);
 		return rc;
 	}
