@@ -8,6 +8,13 @@
 #                                       of qemu-system-x86_64
 #   contrib/build-qemu.sh --print-path  print that path if the cached build for
 #                                       the current key exists, else exit 1
+#   contrib/build-qemu.sh --install [PREFIX]
+#                                       build or reuse the cached build, then
+#                                       install it into $DESTDIR$PREFIX (default
+#                                       /usr/local) with its firmware, loading
+#                                       the libvswitch installed in that prefix
+#                                       (meson install the project there first);
+#                                       last stdout line = installed binary
 #   contrib/build-qemu.sh --dev DIR     create a QEMU git tree at DIR: pristine
 #                                       source tagged vswitch-base, one commit
 #                                       per patch, configured in DIR/build
@@ -18,6 +25,7 @@
 #   VSWITCH_CACHE_DIR  cache root (default ~/.cache/vswitch)
 #   VSWITCH_BUILD_DIR  the project's meson build dir, whose meson-uninstalled/
 #                      holds vswitch-uninstalled.pc (default <repo>/build)
+#   DESTDIR            --install: staging directory prepended to PREFIX
 #
 # Cache: $VSWITCH_CACHE_DIR/qemu-10.0.2-<key>/ holds the git source tree and
 # its build/ dir, qemu-10.0.2-<key>.log the build log; the key hashes the
@@ -25,6 +33,11 @@
 # and the project build dir whose libvswitch the binary loads.
 # The two most recently used builds are kept. The QEMU finds its firmware
 # (option ROMs built here, Debian's SeaBIOS and iPXE) without -L.
+#
+# An installed QEMU (--install) is relocatable: it finds its firmware in
+# ../share/qemu and libvswitch through its RUNPATH $ORIGIN/../LIBDIR, so
+# it works from any prefix, under a DESTDIR too, and for any user who can
+# read the prefix (libvirt's QEMU user): nothing points into the cache.
 #
 # Source: the upstream tarball inside Debian's qemu source package of
 # bookworm-backports (see net-backend/docs/design.md, "Pinned versions and
@@ -121,7 +134,7 @@ STAMP=$OUT/$STAMP_NAME
 # +ds tarball lacks (see install_firmware).
 DEPS=(gcc libc6-dev gcc-multilib make ninja-build pkg-config libglib2.0-dev
 	libpixman-1-dev libslirp-dev python3-venv bzip2 xz-utils git
-	seabios ipxe-qemu)
+	seabios ipxe-qemu patchelf)
 # From bookworm-backports: QEMU 10 wants meson >= 1.5.
 BPO_DEPS=(meson python3-pycotap)
 
@@ -357,6 +370,77 @@ mode_build() {
 	echo "$QEMU_BIN" >&3
 }
 
+# The directory under $1 (a prefix, with DESTDIR) holding the installed
+# libvswitch.so.0, as meson installs it: PREFIX/lib or PREFIX/lib/TRIPLET.
+installed_libvswitch_dir() {
+	local f
+
+	for f in "$1"/lib/libvswitch.so.0 "$1"/lib*/libvswitch.so.0 \
+	    "$1"/lib/*/libvswitch.so.0; do
+		if [ -e "$f" ]; then
+			dirname "$f"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Install the cached build with QEMU's own meson install into a staging
+# directory, then copy it to $DESTDIR$prefix with the firmware of its
+# qemu-bundle, and point its RUNPATH at the installed libvswitch.
+mode_install() {
+	local prefix=$1 root stage qprefix libdir rel meson f src
+	case "$prefix" in
+	/*) ;;
+	*) die "--install: PREFIX must be an absolute path, not '$prefix'" ;;
+	esac
+	prefix=$(realpath -m "$prefix")
+	root=${DESTDIR:-}$prefix
+	libdir=$(installed_libvswitch_dir "$root") ||
+		die "no libvswitch.so.0 under $root/lib*: install the project" \
+		    "into the same prefix first (meson setup --prefix $prefix ...;" \
+		    "meson install${DESTDIR:+ --destdir $DESTDIR})"
+	command -v patchelf >/dev/null ||
+		die "patchelf is missing (apt-get install patchelf)"
+	mode_build 3>/dev/null
+	exec 9>"$CACHE/.build-qemu.lock"
+	flock -n 9 || { log "waiting for another build-qemu.sh"; flock 9; }
+	# Everything meson installs must be built: the emulator is, the
+	# trace events file is not yet.
+	nice -n 10 ninja -C "$OUT/build" qemu-system-x86_64 trace/trace-events-all >&2
+	meson=$OUT/build/pyvenv/bin/meson
+	[ -x "$meson" ] || meson=meson
+	qprefix=$("$meson" introspect --buildoptions "$OUT/build" |
+		python3 -c 'import json, sys
+print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')
+	stage=$(mktemp -d "${TMPDIR:-/tmp}/build-qemu-install.XXXXXX")
+	# shellcheck disable=SC2064 # expand now
+	trap "rm -rf '$stage'; on_exit" EXIT
+	"$meson" install -C "$OUT/build" --no-rebuild --quiet --destdir "$stage" >&2
+	[ -x "$stage$qprefix/bin/qemu-system-x86_64" ] ||
+		die "meson install put no bin/qemu-system-x86_64 under $stage$qprefix"
+	# The firmware the build finds in qemu-bundle: Debian's stays a
+	# link, what was built here is copied.
+	mkdir -p "$stage$qprefix/share/qemu"
+	for f in "$OUT/build/qemu-bundle$qprefix/share/qemu"/*; do
+		[ -L "$f" ] || [ -f "$f" ] || continue
+		src=$(readlink -f "$f")
+		case "$src" in
+		"$OUT"/*) cp "$src" "$stage$qprefix/share/qemu/" ;;
+		*) cp -P "$f" "$stage$qprefix/share/qemu/" ;;
+		esac
+	done
+	rel=$(realpath -m --relative-to="$root/bin" "$libdir")
+	patchelf --set-rpath "\$ORIGIN/$rel" "$stage$qprefix/bin/qemu-system-x86_64"
+	# Readable by every user (libvirt's QEMU), whatever the umask.
+	chmod -R u=rwX,go=rX "$stage"
+	mkdir -p "$root"
+	cp -R -P --preserve=mode,timestamps "$stage$qprefix"/. "$root"/
+	log "installed $root/bin/qemu-system-x86_64 (firmware in $root/share/qemu," \
+	    "libvswitch from $libdir)"
+	echo "$root/bin/qemu-system-x86_64" >&3
+}
+
 mode_dev() {
 	local dir=$1
 	if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
@@ -415,6 +499,7 @@ trap on_exit EXIT
 case "${1:-}" in
 "") mode_build ;;
 --print-path) mode_print_path ;;
+--install) [ $# -le 2 ] || die "usage: $0 --install [PREFIX]"; mode_install "${2:-/usr/local}" ;;
 --dev) [ $# -eq 2 ] || die "usage: $0 --dev DIR"; mode_dev "$2" ;;
 --regen) [ $# -eq 2 ] || die "usage: $0 --regen DIR"; mode_regen "$2" ;;
 -h | --help) sed -n '3,/^set -eu$/{/^set -eu$/d;s/^# \{0,1\}//;p}' "$0" ;;
