@@ -20,6 +20,8 @@ set -u
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VSWITCH_BUILD_DIR:-$repo/build}
+# shellcheck source=tests/integration/lib.sh
+. "$repo/tests/integration/lib.sh"
 python=$(command -v /usr/bin/python3 || command -v python3)
 if [ -z "$python" ] || ! command -v meson >/dev/null || ! command -v cc >/dev/null ||
    ! command -v pkg-config >/dev/null; then
@@ -31,20 +33,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vswitch-install.XXXXXX") || exit 1
 chmod 0755 "$tmp"
 dest=$tmp/dest
 pid=
-failures=0
-checks=0
 
 stop() {
-	local i=0
-
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	[ -z "$pid" ] || stop_pid "$pid"
 	pid=
 }
 
@@ -56,19 +47,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-check() {
-	local what=$1
-
-	shift
-	checks=$((checks + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok - $what"
-	else
-		failures=$((failures + 1))
-		echo "FAIL: $what"
-		sed 's/^/  out: /' "$tmp/out" | tail -15
-	fi
-}
 
 check "meson install --destdir (no rebuild)" \
 	meson install -C "$build" --destdir "$dest" --no-rebuild --quiet
@@ -170,7 +148,7 @@ build_client() {
 	pc=$(dirname "$dest$(installed pkgconfig/vswitch.pc)")
 	# A sanitized build's library wants its runtime first: so does the client.
 	if ldd "$dest$(installed libvswitch.so)" | grep -q libasan; then
-		san=(-fsanitize=address,undefined)
+		san=("-fsanitize=address,undefined")
 	fi
 	# shellcheck disable=SC2046 # pkg-config's output: words
 	cc "${san[@]}" -o "$tmp/client" "$tmp/client.c" $(PKG_CONFIG_PATH=$pc \
@@ -186,5 +164,4 @@ check "the installed bash completion registers vswitchctl" \
 check "man finds the installed pages" \
 	sh -c "man -M '$dest$(dirname "$(dirname "$(installed man8/vswitchd.8)")")' -w vswitchd vswitchctl"
 
-echo "test-install: $((checks - failures))/$checks checks passed"
-[ "$failures" -eq 0 ]
+report test-install

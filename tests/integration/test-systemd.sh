@@ -28,6 +28,8 @@ set -u
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VSWITCH_BUILD_DIR:-$repo/build}
+# shellcheck source=tests/integration/lib.sh
+. "$repo/tests/integration/lib.sh"
 vswitchd=$build/net-backend/daemon/vswitchd
 vswitchctl=$build/net-backend/cli/vswitchctl
 sys_unit=$build/contrib/systemd/vswitchd.service
@@ -52,20 +54,9 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vswitch-systemd.XXXXXX") || exit 1
 chmod 0755 "$tmp"
 pid=
-failures=0
-checks=0
 
 stop() {
-	local i=0
-
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	[ -z "$pid" ] || stop_pid "$pid"
 	pid=
 }
 
@@ -77,19 +68,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-check() {
-	local what=$1
-
-	shift
-	checks=$((checks + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok - $what"
-	else
-		failures=$((failures + 1))
-		echo "FAIL: $what"
-		sed 's/^/  out: /' "$tmp/out" | tail -15
-	fi
-}
 
 # --- The units -----------------------------------------------------------
 
@@ -312,5 +290,4 @@ else
 		no_dac
 fi
 
-echo "test-systemd: $((checks - failures))/$checks checks passed"
-[ "$failures" -eq 0 ]
+report test-systemd
