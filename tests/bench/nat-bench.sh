@@ -114,6 +114,7 @@ stop_pid() {
 	wait "$pid" 2>/dev/null
 }
 
+# shellcheck disable=SC2317 # called by cleanup()
 stop_all() {
 	local i
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -122,6 +123,7 @@ stop_all() {
 	pids=()
 }
 
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	stop_all
 	ip netns del "$G" 2>/dev/null
@@ -179,7 +181,7 @@ median() {
 	tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 
-declare -A up down runs_up runs_down note rtt
+declare -A up down note rtt
 
 # measure ENGINE ADDR: RUNS runs each way into up[]/down[].
 measure() {
@@ -192,8 +194,6 @@ measure() {
 		r=$(iperf "$addr") && u="$u $r"
 		r=$(iperf "$addr" -R) && d="$d $r"
 	done
-	runs_up[$e]=$u
-	runs_down[$e]=$d
 	up[$e]=$(echo "$u" | median)
 	down[$e]=$(echo "$d" | median)
 	# Round trip through the engine: 200 pings to its host address, 5 ms apart.
@@ -236,7 +236,6 @@ engine_vswitch() { # MTU [NAME BUILD-DIR]
 	ip netns exec "$H" "$vswitchd" --user root --socket "$st/run/vswitchd.sock" \
 		--state-dir "$st/state" "${VSWITCHD_ARGS[@]}" >"$tmp/vswitchd.log" 2>&1 &
 	pids+=($!)
-	local dpid=$!
 	if ! wait_for 50 "$vswitchctl" --socket "$st/run/vswitchd.sock" nat show; then
 		note[$e]="vswitchd did not start"
 		return 1
