@@ -51,6 +51,8 @@ fi
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VSWITCH_BUILD_DIR:-$repo/build}
+# shellcheck source=tests/integration/lib.sh
+. "$repo/tests/integration/lib.sh"
 vswitchd=$build/net-backend/daemon/vswitchd
 vswitchctl=$build/net-backend/cli/vswitchctl
 vswtap=$build/tests/vsw-tap
@@ -82,36 +84,23 @@ declare -A vm_ns
 D=h				# the daemon ctl, vm and js talk to
 nvm=0
 tport=7100
-failures=0
-checks=0
+out_lines=25
 t_start=$(date +%s)
 
 log() { echo "test-external: $*"; }
-
-stop_pid() {
-	local pid=$1 i=0
-
-	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
 
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	local pid n
 
 	for pid in "${pids[@]}"; do
-		stop_pid "$pid"
+		stop_pid "$pid" 100
 	done
 	for n in "${!d_pid[@]}"; do
-		[ -z "${d_pid[$n]}" ] || stop_pid "${d_pid[$n]}"
+		[ -z "${d_pid[$n]}" ] || stop_pid "${d_pid[$n]}" 100
 	done
 	for pid in "${extra_pids[@]}"; do
-		stop_pid "$pid"
+		stop_pid "$pid" 100
 	done
 	for n in "${namespaces[@]}"; do
 		ip netns del "$n" 2>/dev/null
@@ -136,25 +125,6 @@ on_exit() {
 }
 trap on_exit EXIT
 trap 'exit 1' INT TERM HUP
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-	if [ -s "$tmp/out" ]; then sed 's/^/  out: /' "$tmp/out" | tail -25; fi
-}
-
-# check DESCRIPTION COMMAND...: run it (output in $tmp/out), count a failure.
-check() {
-	local what=$1
-
-	shift
-	checks=$((checks + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok - $what"
-	else
-		fail "$what"
-	fi
-}
 
 # Wait up to $1 tenths of a second (by the clock) for "$2..." to succeed,
 # trying every 0.1 s; then once more, loudly.
@@ -351,7 +321,7 @@ tcp() {
 		"CREATE:$out" &
 	spid=$!
 	if ! wait_for 30 ip netns exec "$to" sh -c "ss -Hltn 'sport = :$tport' | grep -q ."; then
-		stop_pid "$spid"
+		stop_pid "$spid" 100
 		return 1
 	fi
 	ip netns exec "$from" timeout 20 socat -u "OPEN:$blob" \
@@ -359,7 +329,7 @@ tcp() {
 	rc=$?
 	if [ "$rc" != 0 ]; then
 		echo "client: exit $rc"
-		stop_pid "$spid"
+		stop_pid "$spid" 100
 		return 1
 	fi
 	wait "$spid" || { echo "server: exit $?"; return 1; }
@@ -810,7 +780,7 @@ check "native VLAN 10: the untagged VM does not" unreach "${vm_ns[vd1]}" 192.168
 check "switch set ext --nic-vlan none" ctl switch set ext --nic-vlan none
 check "the untagged VM reaches the untagged LAN again" reach "${vm_ns[vd1]}" 192.168.50.2
 for pid in "${shim_pids[@]}"; do	# before lan0 goes, in 7
-	stop_pid "$pid"
+	stop_pid "$pid" 100
 done
 
 # =====================================================================

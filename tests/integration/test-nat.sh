@@ -43,6 +43,8 @@ fi
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VSWITCH_BUILD_DIR:-$repo/build}
+# shellcheck source=tests/integration/lib.sh
+. "$repo/tests/integration/lib.sh"
 vswitchd=$build/net-backend/daemon/vswitchd
 vswtap=$build/tests/vsw-tap
 dns_py=$repo/tests/integration/nat-dns.py
@@ -85,22 +87,8 @@ state=$tmp/state
 pids=()				# everything started here, killed by PID
 netns_dirs=()			# /etc/netns/<ns> created here
 daemon_pid=
-failures=0
-checks=0
 
 log() { echo "test-nat: $*"; }
-
-stop_pid() {
-	local pid=$1 i=0
-
-	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
 
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
@@ -123,25 +111,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-	if [ -s "$tmp/out" ]; then sed 's/^/  out: /' "$tmp/out" | tail -15; fi
-}
-
-# check DESCRIPTION COMMAND...: run it (output in $tmp/out), count a failure.
-check() {
-	local what=$1
-
-	shift
-	checks=$((checks + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok - $what"
-	else
-		fail "$what"
-	fi
-}
 
 # Wait up to $1 tenths of a second for "$2..." to succeed.
 wait_for() {
@@ -1002,5 +971,4 @@ check "bad [nat] mtu: the daemon refuses to start and names group and key" \
 	       grep -q '\[nat\]: mtu' $tmp/bad.err"
 check "bad [nat]: the file is not rewritten" cmp "$bad/state/vswitchd.conf" "$bad/conf.orig"
 
-echo "test-nat: $((checks - failures))/$checks checks passed"
-[ "$failures" -eq 0 ]
+report test-nat

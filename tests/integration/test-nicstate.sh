@@ -43,6 +43,8 @@ fi
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VSWITCH_BUILD_DIR:-$repo/build}
+# shellcheck source=tests/integration/lib.sh
+. "$repo/tests/integration/lib.sh"
 tool=$build/tests/vsw-nicstate
 if [ ! -x "$tool" ]; then
 	echo "FAIL: $tool is missing: build first (meson compile -C $build)"
@@ -52,8 +54,6 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vswitch-nicstate.XXXXXX") || exit 1
 ns=vswnic-$$-$RANDOM
 lan=$ns-lan
-failures=0
-checks=0
 
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
@@ -72,20 +72,6 @@ ip netns add "$lan" || exit 1
 
 nsx() { ip netns exec "$ns" "$@"; }
 nic() { ip netns exec "$ns" "$tool" "$@"; }
-
-check() {
-	local what=$1
-
-	shift
-	checks=$((checks + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok - $what"
-	else
-		failures=$((failures + 1))
-		echo "FAIL: $what"
-		sed 's/^/  out: /' "$tmp/out" | tail -15
-	fi
-}
 
 # refused WHAT REGEX CMD...: CMD fails, saying REGEX on stderr.
 refused() {
@@ -493,7 +479,5 @@ while read -r name re; do
 done < <(pyc corrupt "$tmp/st1.json" "$tmp/bad")
 refused "a missing state file" "cannot read $tmp/none.json" "$tool" show "$tmp/none.json"
 
-passed=$((checks - failures))
-echo "test-nicstate: $passed/$checks checks passed"
-echo "$passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+echo "$((checks - failures)) passed, $failures failed"
+report test-nicstate

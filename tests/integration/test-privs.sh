@@ -20,13 +20,14 @@ fi
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VSWITCH_BUILD_DIR:-$repo/build}
+# shellcheck source=tests/integration/lib.sh
+. "$repo/tests/integration/lib.sh"
 vswitchd=$build/net-backend/daemon/vswitchd
 vswitchctl=$build/net-backend/cli/vswitchctl
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vswitch-privs.XXXXXX") || exit 1
 chmod 0755 "$tmp"
 pid=
-failures=0
-checks=0
+out_lines=10
 
 # Capability bits (linux/capability.h).
 CAP_KILL=$((1 << 5))
@@ -38,16 +39,7 @@ CAP_NET_RAW=$((1 << 13))
 NET=$((CAP_NET_ADMIN | CAP_NET_RAW))	# host adapters and NICs
 
 stop() {
-	local i=0
-
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	[ -z "$pid" ] || stop_pid "$pid"
 	pid=
 }
 
@@ -62,20 +54,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-
-check() {
-	local what=$1
-
-	shift
-	checks=$((checks + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok - $what"
-	else
-		failures=$((failures + 1))
-		echo "FAIL: $what"
-		sed 's/^/  out: /' "$tmp/out" | tail -10
-	fi
-}
 
 # field FILE NAME: a /proc status field's value.
 field() { awk -v k="$2:" '$1 == k { print $2; exit }' "$1"; }
@@ -174,5 +152,4 @@ check "--user with no such user is an error" \
 	sh -c "! $vswitchd --socket $tmp/x/s --state-dir $tmp/x/state --user no-such-user-here 2>$tmp/x.err &&
 	       grep -q 'no-such-user-here: no such user' $tmp/x.err"
 
-echo "test-privs: $((checks - failures))/$checks checks passed"
-[ "$failures" -eq 0 ]
+report test-privs
