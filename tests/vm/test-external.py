@@ -28,7 +28,6 @@ Exit 0 pass, 1 fail, 77 without root.
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -42,17 +41,6 @@ ND = "vswitch,id=n0,switch=%s,sock=%s,port=%s,vlan=%d"
 
 def sh(argv):
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-
-
-def connects(path):
-    s = socket.socket(socket.AF_UNIX)
-    try:
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def ping(g, addr, count=2):
@@ -87,7 +75,7 @@ def test(env):
             ["ip", "netns", "exec", lan, vswvm.VSWITCHD, "--socket", lan_sock,
              "--state-dir", os.path.join(env.tmp, "lan-state")],
             stdout=lan_log, stderr=lan_log, stdin=subprocess.DEVNULL))
-        vswvm.wait_for(lambda: connects(lan_sock), 10, "the LAN's vswitchd")
+        vswvm.wait_for(lambda: vswvm.connects(lan_sock), 10, "the LAN's vswitchd")
         lanctl = [vswvm.VSWITCHCTL, "--socket", lan_sock]
         sh(lanctl + ["switch", "add", "wire", "--nic", "lan0", "--dedicated"])
         tap = os.path.join(vswvm.BUILD, "tests", "vsw-tap")

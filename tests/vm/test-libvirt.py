@@ -56,17 +56,6 @@ SWITCH = "lab"          # the switch of libvirt.md's block
 START_TIMEOUT = 240     # virsh start under TCG on a busy 2-core machine
 
 
-def sock_alive(path):
-    s = socket.socket(socket.AF_UNIX)
-    try:
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 def run(argv, timeout=60, **kw):
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=timeout, **kw)
@@ -167,7 +156,7 @@ class Libvirt:
             self.daemons.append(p)
             sock = "/run/libvirt/%s" % ("virtlogd-sock" if prog == "virtlogd"
                                         else "libvirt-sock")
-            vswvm.wait_for(lambda: sock_alive(sock) or p.poll() is not None,
+            vswvm.wait_for(lambda: vswvm.connects(sock) or p.poll() is not None,
                            60, "%s's socket" % prog)
             check(p.poll() is None, "%s exited at start (%s.log)" % (prog, prog))
         vswvm.wait_for(lambda: virsh("version", timeout=30).returncode == 0, 60,
@@ -236,10 +225,10 @@ def preflight():
         pwd.getpwnam(QEMU_USER)
     except KeyError:
         raise TestFailure("no user %s (libvirt-daemon-driver-qemu creates it)" % QEMU_USER)
-    check(not sock_alive(SYSTEM_SOCK),
+    check(not vswvm.connects(SYSTEM_SOCK),
           "a vswitchd answers on %s: the test runs its own there; stop it first" % SYSTEM_SOCK)
     for s in ("libvirt-sock", "virtlogd-sock"):
-        check(not sock_alive("/run/libvirt/" + s),
+        check(not vswvm.connects("/run/libvirt/" + s),
               "a libvirt daemon answers on /run/libvirt/%s: the test runs its own "
               "libvirtd and virtlogd in its namespace; stop them first" % s)
 

@@ -67,6 +67,18 @@ def guest_dir():
         [os.path.join(REPO, "contrib", "build-guest.sh")])
 
 
+def connects(path):
+    """Does a Unix socket at @path accept a connection (a daemon behind it)?"""
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def wait_for(pred, timeout, what, interval=0.1):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -121,17 +133,7 @@ class Env:
                        + list(extra)),
             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
         logf.close()
-        wait_for(self._sock_ready, 10, "vswitchd's socket")
-
-    def _sock_ready(self):
-        s = socket.socket(socket.AF_UNIX)
-        try:
-            s.connect(self.sock)
-            return True
-        except OSError:
-            return False
-        finally:
-            s.close()
+        wait_for(lambda: connects(self.sock), 10, "vswitchd's socket")
 
     def stop_daemon(self):
         if self.daemon and self.daemon.poll() is None:
