@@ -4,11 +4,13 @@
  *
  * Copyright (C) 2026 The vswitch authors
  *
- * The control exchange (connect, greeting, port-attach with three fds) is
- * bounded by a timeout and happens once per port; everything after it is
- * ring work that never blocks, and requests (vsw_set_mac(),
- * vsw_set_offload()) whose answers vsw_ctrl_process() reads when they
- * come.  The switch is not trusted either: its shm header is validated
+ * The control exchange (connect, greeting, port-attach with three fds)
+ * happens once per port, as a state machine a main loop drives
+ * (vsw_attach_start()/vsw_attach_continue()) or, for simple clients, in a
+ * loop bounded by a timeout (vsw_attach()).  Everything after it is ring
+ * work that never blocks, and requests (vsw_set_mac(), vsw_set_offload())
+ * that are queued, sent as far as the socket takes them, and whose answers
+ * vsw_ctrl_process() reads when they come: no call waits for the daemon.  The switch is not trusted either: its shm header is validated
  * before use and the ring code validates every index.
  *
  * Doorbells: vswitchd gives us the write end of a pipe to kick it and the
@@ -63,6 +65,8 @@ struct vsw_port {
 	char sw[VSW_NAME_MAX + 1];
 	char *inbuf;			/* control input not yet parsed */
 	size_t inlen;
+	char *outbuf;			/* requests the socket did not take yet */
+	size_t outlen;
 };
 
 /*
@@ -199,16 +203,15 @@ static char *ctrl_take_line(struct vsw_port *p)
 }
 
 /*
- * Wait for the next line (bounded by @deadline), collecting fds.
- * Return: the parsed object (caller unrefs its node), or NULL with *@rc.
+ * The next complete line, reading what the socket has (never waiting),
+ * collecting fds.  Return: the parsed object (caller unrefs its node), or
+ * NULL with *@rc: -EAGAIN (no complete line yet), -ECONNRESET (EOF),
+ * -EPROTO (not a JSON object, or too long) or another -errno.
  */
-static JsonNode *ctrl_read_msg(struct vsw_port *p, int64_t deadline,
-			       int *fds, int *nfds, int *rc)
+static JsonNode *ctrl_next_msg(struct vsw_port *p, int *fds, int *nfds, int *rc)
 {
 	for (;;) {
 		g_autofree char *line = ctrl_take_line(p);
-		struct pollfd pfd = { p->ctrl_fd, POLLIN, 0 };
-		int64_t left;
 		ssize_t n;
 
 		if (line) {
@@ -222,39 +225,56 @@ static JsonNode *ctrl_read_msg(struct vsw_port *p, int64_t deadline,
 			}
 			return node;
 		}
-		left = deadline - now_ms();
-		if (left <= 0) {
-			*rc = -ETIMEDOUT;
-			return NULL;
-		}
-		n = poll(&pfd, 1, (int)left);
-		if (n < 0 && errno != EINTR) {
-			*rc = -errno;
-			return NULL;
-		}
-		if (n <= 0)
-			continue;
 		n = ctrl_read(p, fds, nfds);
 		if (n == 0) {
 			*rc = -ECONNRESET;
 			return NULL;
 		}
-		if (n < 0 && n != -EAGAIN && n != -EINTR) {
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
 			*rc = (int)n;
 			return NULL;
 		}
 	}
 }
 
-/* Send one request line; Return: 0 or -errno. */
+/*
+ * Send what is queued in p->outbuf as far as the socket takes it, never
+ * waiting.  Return: 0 (sent, or the rest waits for POLLOUT) or -errno.
+ */
+static int ctrl_flush_out(struct vsw_port *p)
+{
+	while (p->outlen) {
+		ssize_t n = send(p->ctrl_fd, p->outbuf, p->outlen,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return errno == EPIPE ? -ECONNRESET : -errno;
+		}
+		memmove(p->outbuf, p->outbuf + n, p->outlen - (size_t)n);
+		p->outlen -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Queue one request line and send what the socket takes: a daemon that
+ * does not read (stopped, busy) never blocks the caller; the rest goes
+ * out when the control fd polls writable (vsw_ctrl_want_write()).
+ * Return: 0, -ENOBUFS (CTRL_LINE_MAX bytes wait unsent already) or -errno.
+ */
 static int ctrl_send(struct vsw_port *p, const char *cmd, JsonNode *args,
 		     int id)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *text = NULL;
-	g_autofree char *line = NULL;
-	size_t len, off = 0;
+	size_t len;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "execute");
@@ -268,26 +288,13 @@ static int ctrl_send(struct vsw_port *p, const char *cmd, JsonNode *args,
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	text = json_to_string(root, FALSE);
-	line = g_strconcat(text, "\n", NULL);
-	len = strlen(line);
-	while (off < len) {
-		ssize_t n = send(p->ctrl_fd, line + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd pfd = { p->ctrl_fd, POLLOUT, 0 };
-
-				if (poll(&pfd, 1, 1000) <= 0)
-					return -ETIMEDOUT;
-				continue;
-			}
-			return errno == EPIPE ? -ECONNRESET : -errno;
-		}
-		off += (size_t)n;
-	}
-	return 0;
+	len = strlen(text);
+	if (p->outlen + len + 1 > CTRL_LINE_MAX)
+		return -ENOBUFS;
+	memcpy(p->outbuf + p->outlen, text, len);
+	p->outbuf[p->outlen + len] = '\n';
+	p->outlen += len + 1;
+	return ctrl_flush_out(p);
 }
 
 static int class_to_errno(const char *cls)
@@ -327,11 +334,6 @@ static int handle_event(struct vsw_port *p, JsonObject *o)
 	return 0;
 }
 
-/*
- * Wait for the reply to request @id, handling events on the way.
- * Return: the reply's "return" object node (caller unrefs), or NULL and
- * *@rc with the error message in @err.
- */
 /* The answer to a request sent without waiting (vsw_set_mac(), vsw_set_offload()). */
 static void handle_reply(struct vsw_port *p, JsonObject *o)
 {
@@ -359,53 +361,44 @@ static int handle_message(struct vsw_port *p, JsonObject *o)
 	return 0;
 }
 
-static JsonNode *ctrl_wait_reply(struct vsw_port *p, int id, int64_t deadline,
-				 int *fds, int *nfds, int *rc,
-				 char *err, size_t errlen)
+/*
+ * One message while attaching: an event, or the reply to port-attach
+ * (request @id).  Return: 1 and *@ret (the reply's "return" object, the
+ * caller unrefs it), 0 (an event: read on), or -errno with @err set.
+ */
+static int attach_message(struct vsw_port *p, JsonObject *o, int id,
+			  JsonNode **ret, char *err, size_t errlen)
 {
-	for (;;) {
-		g_autoptr(JsonNode) node = ctrl_read_msg(p, deadline, fds, nfds, rc);
-		JsonObject *o;
-
-		if (!node) {
-			set_err(err, errlen, "vswitchd: %s", vsw_strerror(*rc));
-			return NULL;
+	if (json_object_has_member(o, "event")) {
+		if (handle_event(p, o) < 0) {
+			set_err(err, errlen, "vswitchd reset the port");
+			return -EPROTO;
 		}
-		o = json_node_get_object(node);
-		if (json_object_has_member(o, "event")) {
-			if (handle_event(p, o) < 0) {
-				*rc = -EPROTO;
-				set_err(err, errlen, "vswitchd reset the port");
-				return NULL;
-			}
-			continue;
-		}
-		if (json_object_get_int_member_with_default(o, "id", -1) != id) {
-			*rc = -EPROTO;
-			set_err(err, errlen, "vswitchd: reply out of order");
-			return NULL;
-		}
-		if (json_object_has_member(o, "error")) {
-			JsonNode *en = json_object_get_member(o, "error");
-			JsonObject *eo = JSON_NODE_HOLDS_OBJECT(en) ?
-				json_node_get_object(en) : NULL;
-			const char *cls = eo ?
-				json_object_get_string_member_with_default(eo, "class", "") : "";
-			const char *desc = eo ?
-				json_object_get_string_member_with_default(eo, "desc", "") : "";
-
-			*rc = class_to_errno(cls);
-			set_err(err, errlen, "%s", desc[0] ? desc : "vswitchd refused");
-			return NULL;
-		}
-		if (!json_object_has_member(o, "return") ||
-		    !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "return"))) {
-			*rc = -EPROTO;
-			set_err(err, errlen, "vswitchd: malformed reply");
-			return NULL;
-		}
-		return json_node_copy(json_object_get_member(o, "return"));
+		return 0;
 	}
+	if (json_object_get_int_member_with_default(o, "id", -1) != id) {
+		set_err(err, errlen, "vswitchd: reply out of order");
+		return -EPROTO;
+	}
+	if (json_object_has_member(o, "error")) {
+		JsonNode *en = json_object_get_member(o, "error");
+		JsonObject *eo = JSON_NODE_HOLDS_OBJECT(en) ?
+			json_node_get_object(en) : NULL;
+		const char *cls = eo ?
+			json_object_get_string_member_with_default(eo, "class", "") : "";
+		const char *desc = eo ?
+			json_object_get_string_member_with_default(eo, "desc", "") : "";
+
+		set_err(err, errlen, "%s", desc[0] ? desc : "vswitchd refused");
+		return class_to_errno(cls);
+	}
+	if (!json_object_has_member(o, "return") ||
+	    !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "return"))) {
+		set_err(err, errlen, "vswitchd: malformed reply");
+		return -EPROTO;
+	}
+	*ret = json_node_copy(json_object_get_member(o, "return"));
+	return 1;
 }
 
 /* Check the switch's shm header before trusting any offset in it. */
@@ -443,7 +436,13 @@ static int map_shm(struct vsw_port *p, int memfd, uint64_t size_told)
 	return 0;
 }
 
-static int connect_sock(const char *path, int64_t deadline, char *err, size_t errlen)
+/*
+ * Connect to vswitchd's socket without waiting: on a Unix socket, connect()
+ * succeeds at once when a listener is there (even a stopped one: the
+ * connection waits in its backlog), fails at once when none is, and says
+ * EAGAIN when the backlog is full.  Return: the fd or -errno, @err set.
+ */
+static int connect_sock(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, rc;
@@ -460,28 +459,20 @@ static int connect_sock(const char *path, int64_t deadline, char *err, size_t er
 		return rc;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == EAGAIN || errno == EINPROGRESS) {
-			struct pollfd pfd = { fd, POLLOUT, 0 };
-			int64_t left = deadline - now_ms();
-			socklen_t sl = sizeof(rc);
-
-			if (left < 1 || poll(&pfd, 1, (int)left) != 1) {
-				close(fd);
-				set_err(err, errlen, "cannot connect to %s: timed out", path);
-				return -ETIMEDOUT;
-			}
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &rc, &sl) == 0 && rc == 0)
-				return fd;
-			errno = rc;
-		}
 		rc = -errno;
+		if (rc == -EAGAIN) {
+			set_err(err, errlen, "cannot connect to %s: vswitchd accepts "
+				"no more connections for now", path);
+			close(fd);
+			return rc;
+		}
 		/*
 		 * Say what to check: a socket we may not use is a missing
 		 * group membership (libvirt's QEMU user not in the group of
 		 * vswitchd --socket-group), anything else a daemon not there.
 		 */
-		set_err(err, errlen, "cannot connect to %s: %s (%s)", path, strerror(errno),
-			errno == EACCES || errno == EPERM ?
+		set_err(err, errlen, "cannot connect to %s: %s (%s)", path, strerror(-rc),
+			rc == -EACCES || rc == -EPERM ?
 			"is this user in the group of vswitchd --socket-group?" :
 			"is vswitchd running?");
 		close(fd);
@@ -523,18 +514,10 @@ static JsonNode *attach_args(const struct vsw_attach_opts *o)
 	return json_builder_get_root(b);
 }
 
-static int check_greeting(struct vsw_port *p, int64_t deadline, char *err,
-			  size_t errlen)
+static int check_greeting(JsonObject *o, char *err, size_t errlen)
 {
-	int rc = 0;
-	g_autoptr(JsonNode) node = ctrl_read_msg(p, deadline, NULL, NULL, &rc);
-	JsonObject *o, *v;
+	JsonObject *v;
 
-	if (!node) {
-		set_err(err, errlen, "vswitchd sent no greeting: %s", vsw_strerror(rc));
-		return rc;
-	}
-	o = json_node_get_object(node);
 	if (!json_object_has_member(o, "vswitch") ||
 	    !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "vswitch"))) {
 		set_err(err, errlen, "the socket does not speak the vswitch protocol");
@@ -550,17 +533,43 @@ static int check_greeting(struct vsw_port *p, int64_t deadline, char *err,
 	return 0;
 }
 
-int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
-	       char *err, size_t errlen)
+/* Where an attachment stands (struct vsw_attach). */
+enum attach_state {
+	AT_GREETING,	/* connected: wait for the daemon's greeting */
+	AT_REPLY,		/* port-attach sent: wait for the answer */
+	AT_FDS,			/* answered: wait for the rest of the three fds */
+};
+
+struct vsw_attach {
+	struct vsw_port *p;	/* the port being set up */
+	enum attach_state state;
+	int id;			/* of the port-attach request */
+	JsonNode *args;		/* its arguments, until sent */
+	JsonNode *ret;		/* its answer, once read */
+	int fds[ATTACH_FDS];
+	int nfds;
+};
+
+void vsw_attach_cancel(struct vsw_attach *a)
 {
-	int64_t deadline = now_ms() + (opts->timeout_ms > 0 ? opts->timeout_ms : 5000);
+	if (!a)
+		return;
+	close_fds(a->fds, ATTACH_FDS);
+	if (a->args)
+		json_node_unref(a->args);
+	if (a->ret)
+		json_node_unref(a->ret);
+	vsw_detach(a->p);
+	free(a);
+}
+
+int vsw_attach_start(const struct vsw_attach_opts *opts, struct vsw_attach **out,
+		     char *err, size_t errlen)
+{
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fds[ATTACH_FDS] = { -1, -1, -1 }, nfds = 0, rc = 0;
-	g_autoptr(JsonNode) ret = NULL;
+	struct vsw_attach *a;
 	struct vsw_port *p;
-	JsonObject *r;
-	const char *s;
-	int64_t shm_size;
+	int rc;
 
 	*out = NULL;
 	if (!opts->switch_name || !vsw_name_valid(opts->switch_name)) {
@@ -595,82 +604,185 @@ int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
 		}
 	}
 
+	a = calloc(1, sizeof(*a));
 	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->kick_switch_fd = p->event_fd = -1;
-	p->inbuf = malloc(CTRL_LINE_MAX);
-	if (!p->inbuf) {
+	if (!a || !p) {
+		free(a);
 		free(p);
 		return -ENOMEM;
 	}
-	p->ctrl_fd = connect_sock(path, deadline, err, errlen);
+	a->p = p;
+	a->fds[0] = a->fds[1] = a->fds[2] = -1;
+	p->ctrl_fd = p->kick_switch_fd = p->event_fd = -1;
+	p->inbuf = malloc(CTRL_LINE_MAX);
+	p->outbuf = malloc(CTRL_LINE_MAX);
+	if (!p->inbuf || !p->outbuf) {
+		vsw_attach_cancel(a);
+		return -ENOMEM;
+	}
+	p->ctrl_fd = connect_sock(path, err, errlen);
 	if (p->ctrl_fd < 0) {
 		rc = p->ctrl_fd;
-		goto fail;
+		p->ctrl_fd = -1;
+		vsw_attach_cancel(a);
+		return rc;
 	}
-	rc = check_greeting(p, deadline, err, errlen);
-	if (rc < 0)
-		goto fail;
 	p->next_id = 1;
-	rc = ctrl_send(p, "port-attach", attach_args(opts), p->next_id);
-	if (rc < 0) {
-		set_err(err, errlen, "vswitchd: %s", vsw_strerror(rc));
-		goto fail;
-	}
-	ret = ctrl_wait_reply(p, p->next_id++, deadline, fds, &nfds, &rc, err, errlen);
-	if (!ret)
-		goto fail;
-	r = json_node_get_object(ret);
-	/* A short read may leave fds behind the line: wait a moment for them. */
-	while (nfds < ATTACH_FDS && now_ms() < deadline) {
-		struct pollfd pfd = { p->ctrl_fd, POLLIN, 0 };
-		ssize_t n;
+	a->args = attach_args(opts);
+	a->state = AT_GREETING;
+	*out = a;
+	return 0;
+}
 
-		if (poll(&pfd, 1, (int)(deadline - now_ms())) <= 0)
-			break;
-		n = ctrl_read(p, fds, &nfds);
-		if (n <= 0 && n != -EAGAIN)
-			break;
-	}
-	if (nfds != ATTACH_FDS) {
-		rc = -EPROTO;
-		set_err(err, errlen, "vswitchd sent %d of %d port fds", nfds, ATTACH_FDS);
-		goto fail;
-	}
-	shm_size = json_object_get_int_member_with_default(r, "shm-size", 0);
-	rc = map_shm(p, fds[0], (uint64_t)shm_size);
+int vsw_attach_fd(const struct vsw_attach *a)
+{
+	return a->p->ctrl_fd;
+}
+
+short vsw_attach_events(const struct vsw_attach *a)
+{
+	return a->p->outlen ? POLLIN | POLLOUT : POLLIN;
+}
+
+/* The three fds are there: map the memory and fill in the port.  Return: 0 or -errno. */
+static int attach_finish(struct vsw_attach *a, char *err, size_t errlen)
+{
+	struct vsw_port *p = a->p;
+	JsonObject *r = json_node_get_object(a->ret);
+	struct sigaction sa;
+	const char *s;
+	int rc;
+
+	rc = map_shm(p, a->fds[0], (uint64_t)json_object_get_int_member_with_default(
+				r, "shm-size", 0));
 	if (rc < 0) {
 		set_err(err, errlen, "vswitchd sent a port memory this library "
 			"cannot use (version mismatch?)");
-		goto fail;
+		return rc;
 	}
-	close(fds[0]);
-	fds[0] = -1;
-	p->kick_switch_fd = fds[1];
-	{
-		struct sigaction sa;
-
-		p->sigpipe_ignored = !sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_IGN;
-	}
-	p->event_fd = fds[2];
-	fds[1] = fds[2] = -1;
+	close(a->fds[0]);
+	p->kick_switch_fd = a->fds[1];
+	p->event_fd = a->fds[2];
+	a->fds[0] = a->fds[1] = a->fds[2] = -1;
+	p->sigpipe_ignored = !sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_IGN;
 	s = json_object_get_string_member_with_default(r, "port", "");
 	g_strlcpy(p->name, s, sizeof(p->name));
-	s = json_object_get_string_member_with_default(r, "switch", opts->switch_name);
+	s = json_object_get_string_member_with_default(r, "switch", "");
 	g_strlcpy(p->sw, s, sizeof(p->sw));
-	p->vlan = (int)json_object_get_int_member_with_default(r, "vlan", opts->vlan);
-	if (!vsw_name_valid(p->name)) {
-		rc = -EPROTO;
-		set_err(err, errlen, "vswitchd named the port '%s'", p->name);
-		goto fail;
+	p->vlan = (int)json_object_get_int_member_with_default(r, "vlan", 0);
+	if (!vsw_name_valid(p->name) || !vsw_name_valid(p->sw) ||
+	    p->vlan < 0 || p->vlan > VSW_VLAN_MAX) {
+		set_err(err, errlen, "vswitchd named the port '%s' on switch '%s'",
+			p->name, p->sw);
+		return -EPROTO;
 	}
-	*out = p;
 	return 0;
+}
 
-fail:
-	close_fds(fds, ATTACH_FDS);
-	vsw_detach(p);
+/* One step of the exchange; Return: -EINPROGRESS, 0 (done) or -errno. */
+static int attach_step(struct vsw_attach *a, char *err, size_t errlen)
+{
+	struct vsw_port *p = a->p;
+	int rc;
+
+	rc = ctrl_flush_out(p);
+	if (rc < 0) {
+		set_err(err, errlen, "vswitchd: %s", vsw_strerror(rc));
+		return rc;
+	}
+	while (a->state != AT_FDS) {
+		g_autoptr(JsonNode) node = ctrl_next_msg(p, a->fds, &a->nfds, &rc);
+
+		if (!node) {
+			if (rc == -EAGAIN)
+				return -EINPROGRESS;
+			if (a->state == AT_GREETING)
+				set_err(err, errlen, "vswitchd sent no greeting: %s",
+					vsw_strerror(rc));
+			else
+				set_err(err, errlen, "vswitchd: %s", vsw_strerror(rc));
+			return rc;
+		}
+		if (a->state == AT_GREETING) {
+			rc = check_greeting(json_node_get_object(node), err, errlen);
+			if (rc < 0)
+				return rc;
+			a->id = p->next_id++;
+			rc = ctrl_send(p, "port-attach", a->args, a->id);
+			a->args = NULL;	/* the request took it */
+			if (rc < 0) {
+				set_err(err, errlen, "vswitchd: %s", vsw_strerror(rc));
+				return rc;
+			}
+			a->state = AT_REPLY;
+			continue;
+		}
+		rc = attach_message(p, json_node_get_object(node), a->id, &a->ret,
+				    err, errlen);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			a->state = AT_FDS;
+	}
+	/* The fds ride with the reply's bytes, or a little behind them. */
+	while (a->nfds < ATTACH_FDS) {
+		ssize_t n = ctrl_read(p, a->fds, &a->nfds);
+
+		if (n == -EAGAIN)
+			return -EINPROGRESS;
+		if (n == -EINTR)
+			continue;
+		if (n <= 0) {
+			set_err(err, errlen, "vswitchd sent %d of %d port fds",
+				a->nfds, ATTACH_FDS);
+			return -EPROTO;
+		}
+	}
+	return attach_finish(a, err, errlen);
+}
+
+int vsw_attach_continue(struct vsw_attach *a, struct vsw_port **out,
+			char *err, size_t errlen)
+{
+	int rc = attach_step(a, err, errlen);
+
+	*out = NULL;
+	if (rc == -EINPROGRESS)
+		return rc;
+	if (rc == 0) {
+		*out = a->p;
+		a->p = NULL;
+	}
+	vsw_attach_cancel(a);
+	return rc;
+}
+
+int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
+	       char *err, size_t errlen)
+{
+	int64_t deadline = now_ms() + (opts->timeout_ms > 0 ? opts->timeout_ms : 5000);
+	struct vsw_attach *a;
+	int rc;
+
+	*out = NULL;
+	/* A full backlog clears as the daemon accepts: retry until the deadline. */
+	while ((rc = vsw_attach_start(opts, &a, err, errlen)) == -EAGAIN &&
+	       now_ms() < deadline)
+		poll(NULL, 0, 10);
+	if (rc < 0)
+		return rc;
+	while ((rc = vsw_attach_continue(a, out, err, errlen)) == -EINPROGRESS) {
+		struct pollfd pfd = { vsw_attach_fd(a), vsw_attach_events(a), 0 };
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0) {
+			vsw_attach_cancel(a);
+			set_err(err, errlen, "vswitchd did not answer within %d ms",
+				opts->timeout_ms > 0 ? opts->timeout_ms : 5000);
+			return -ETIMEDOUT;
+		}
+		poll(&pfd, 1, (int)left);
+	}
 	return rc;
 }
 
@@ -687,6 +799,7 @@ void vsw_detach(struct vsw_port *p)
 	if (p->event_fd >= 0)
 		close(p->event_fd);
 	free(p->inbuf);
+	free(p->outbuf);
 	free(p);
 }
 
@@ -762,6 +875,8 @@ void vsw_event_clear(struct vsw_port *p)
 
 int vsw_ctrl_process(struct vsw_port *p)
 {
+	if (ctrl_flush_out(p) < 0)
+		return -ECONNRESET;
 	for (;;) {
 		ssize_t n = ctrl_read(p, NULL, NULL);
 		char *line;
@@ -786,6 +901,11 @@ int vsw_ctrl_process(struct vsw_port *p)
 		}
 	}
 	return p->broken ? -EPROTO : 0;
+}
+
+bool vsw_ctrl_want_write(const struct vsw_port *p)
+{
+	return p->outlen > 0;
 }
 
 /* Send one request on the port's connection; its answer comes later. */

@@ -7,10 +7,14 @@
  * Frames here travel only through the ports' shared memory: no network
  * interface is created and nothing is sent on any network.
  */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "vswitch/vswitch.h"
 
 static const uint8_t MAC_A[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x0a };
 static const uint8_t MAC_B[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x0b };
@@ -315,6 +319,147 @@ static void test_attach_errors(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* A client's main loop never waits on the daemon (docs/protocol.md)   */
+
+/* Drive @a until it ends or @ms pass; Return: its result, or -ETIMEDOUT. */
+static int attach_drive(struct vsw_attach *a, struct vsw_port **p, int ms,
+			char *err, size_t errlen)
+{
+	gint64 deadline = now_ms() + ms;
+	int rc;
+
+	while ((rc = vsw_attach_continue(a, p, err, errlen)) == -EINPROGRESS) {
+		struct pollfd pfd = { vsw_attach_fd(a), vsw_attach_events(a), 0 };
+
+		if (now_ms() >= deadline) {
+			vsw_attach_cancel(a);
+			return -ETIMEDOUT;
+		}
+		poll(&pfd, 1, 50);
+	}
+	return rc;
+}
+
+/* The port's "offloads" as the daemon lists it, or -1. */
+static gint64 listed_offloads(struct daemon *d, const char *port)
+{
+	g_autoptr(JsonNode) list = ctl_ok(d, "port-list", "{\"switch\":\"lab\"}");
+	JsonArray *ports = json_object_get_array_member(json_node_get_object(list), "ports");
+
+	for (guint i = 0; i < json_array_get_length(ports); i++) {
+		JsonObject *o = json_array_get_object_element(ports, i);
+
+		if (!g_strcmp0(json_object_get_string_member(o, "name"), port))
+			return json_object_get_int_member_with_default(o, "offloads", -1);
+	}
+	return -1;
+}
+
+/*
+ * Attaching in the background: a stopped daemon leaves the attachment
+ * pending (QEMU's main loop goes on), a daemon that continues completes
+ * it, and refusals arrive with the daemon's words.
+ */
+static void test_attach_async(void)
+{
+	struct vsw_attach_opts o = { .switch_name = "lab", .port_name = "bg" };
+	struct daemon d;
+	struct vsw_attach *a;
+	struct vsw_port *p = NULL, *q = NULL;
+	char err[256] = "";
+	int rc;
+
+	daemon_start(&d, NULL);
+	add_switch(&d, "lab");
+	o.sock_path = d.sock;
+
+	/* Stopped: connecting succeeds (the backlog), nothing more comes. */
+	g_assert_cmpint(kill(d.pid, SIGSTOP), ==, 0);
+	g_assert_cmpint(vsw_attach_start(&o, &a, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(vsw_attach_continue(a, &p, err, sizeof(err)), ==, -EINPROGRESS);
+	{
+		struct pollfd pfd = { vsw_attach_fd(a), POLLIN, 0 };
+
+		g_assert_cmpint(poll(&pfd, 1, 300), ==, 0);
+	}
+	g_assert_cmpint(kill(d.pid, SIGCONT), ==, 0);
+	rc = attach_drive(a, &p, 5000, err, sizeof(err));
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_cmpstr(vsw_port_name(p), ==, "bg");
+	g_assert_cmpstr(vsw_port_switch(p), ==, "lab");
+
+	/*
+	 * Requests to a stopped daemon queue up instead of blocking, and are
+	 * refused once 64 KiB wait; they go out when it continues, in order.
+	 */
+	g_assert_cmpint(kill(d.pid, SIGSTOP), ==, 0);
+	{
+		int nobufs = 0;
+
+		for (int i = 0; i < 20000 && !nobufs; i++) {
+			rc = vsw_set_offload(p, i & 1 ? VSW_OFFLOAD_CSUM : VSW_OFFLOAD_ALL);
+			g_assert_true(rc == 0 || rc == -ENOBUFS);
+			nobufs += rc == -ENOBUFS;
+		}
+		g_assert_cmpint(nobufs, ==, 1);
+		g_assert_true(vsw_ctrl_want_write(p));
+	}
+	g_assert_cmpint(kill(d.pid, SIGCONT), ==, 0);
+	{
+		gint64 deadline = now_ms() + 60000;
+
+		while (vsw_ctrl_want_write(p) && now_ms() < deadline) {
+			struct pollfd pfd = { vsw_port_ctrl_fd(p), POLLIN | POLLOUT, 0 };
+
+			poll(&pfd, 1, 50);
+			g_assert_cmpint(vsw_ctrl_process(p), ==, 0);
+		}
+		g_assert_false(vsw_ctrl_want_write(p));
+		/* Taken after all the others. */
+		g_assert_cmpint(vsw_set_offload(p, VSW_OFFLOAD_TSO6), ==, 0);
+		while (listed_offloads(&d, "bg") != VSW_OFFLOAD_TSO6 && now_ms() < deadline) {
+			poll(NULL, 0, 20);
+			g_assert_cmpint(vsw_ctrl_process(p), ==, 0);
+		}
+		g_assert_cmpint(listed_offloads(&d, "bg"), ==, VSW_OFFLOAD_TSO6);
+	}
+
+	/* The daemon's refusals, in its words, through the same calls. */
+	o.port_name = "bg";
+	g_assert_cmpint(vsw_attach_start(&o, &a, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(attach_drive(a, &q, 5000, err, sizeof(err)), ==, -EEXIST);
+	g_assert_nonnull(strstr(err, "already has a port 'bg'"));
+	o.switch_name = "nosuch";
+	o.port_name = "x";
+	g_assert_cmpint(vsw_attach_start(&o, &a, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(attach_drive(a, &q, 5000, err, sizeof(err)), ==, -ENODEV);
+	g_assert_nonnull(strstr(err, "switch 'nosuch' does not exist"));
+
+	/* Given up half-way: the daemon keeps no port for it. */
+	o.switch_name = "lab";
+	o.port_name = "gone";
+	g_assert_cmpint(kill(d.pid, SIGSTOP), ==, 0);
+	g_assert_cmpint(vsw_attach_start(&o, &a, err, sizeof(err)), ==, 0);
+	vsw_attach_cancel(a);
+	g_assert_cmpint(kill(d.pid, SIGCONT), ==, 0);
+	g_assert_cmpint(listed_offloads(&d, "gone"), ==, -1);
+	g_assert_cmpint(listed_offloads(&d, "bg"), ==, VSW_OFFLOAD_TSO6);
+
+	/* A daemon that dies mid-way: the attachment fails, no wait. */
+	g_assert_cmpint(kill(d.pid, SIGSTOP), ==, 0);
+	g_assert_cmpint(vsw_attach_start(&o, &a, err, sizeof(err)), ==, 0);
+	vsw_detach(p);
+	g_assert_cmpint(kill(d.pid, SIGKILL), ==, 0);
+	g_assert_cmpint(waitpid(d.pid, NULL, 0), ==, d.pid);
+	d.pid = 0;
+	rc = attach_drive(a, &q, 5000, err, sizeof(err));
+	g_assert_cmpint(rc, ==, -ECONNRESET);
+	g_assert_null(q);
+	g_assert_nonnull(strstr(err, "vswitchd sent no greeting"));
+	daemon_cleanup(&d);
+}
+
+/* ------------------------------------------------------------------ */
 /* Bad input: the offender is refused or reset, everyone else carries on */
 
 /* b and c must still talk after whatever a did. */
@@ -570,6 +715,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/switch/persistence", test_persistence);
 	g_test_add_func("/switch/port-cleanup", test_port_cleanup);
 	g_test_add_func("/switch/attach-errors", test_attach_errors);
+	g_test_add_func("/switch/attach-async", test_attach_async);
 	g_test_add_func("/bad/tagged-frame", test_bad_tagged_frame);
 	g_test_add_func("/bad/runt-and-oversize", test_bad_runt_and_oversize);
 	g_test_add_func("/bad/ring-index", test_bad_ring_index);

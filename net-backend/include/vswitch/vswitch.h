@@ -18,10 +18,24 @@
  *   sleep:   if (!vsw_rx_arm(p)) wait on the event fd
  *   vsw_detach(p);
  *
+ * A program that must never wait on the daemon (QEMU's main loop) attaches
+ * in the background instead of calling vsw_attach():
+ *
+ *   struct vsw_attach *a;
+ *   if (vsw_attach_start(&o, &a, err, sizeof(err)) < 0) { report err; }
+ *   on vsw_attach_events(a) on vsw_attach_fd(a):
+ *     rc = vsw_attach_continue(a, &p, err, sizeof(err));
+ *     -EINPROGRESS: wait again (the fd and events may have changed);
+ *     0: p is attached; < 0: failed, err says why (a is gone either way)
+ *   give up early: vsw_attach_cancel(a)
+ *
  * Every function returns a negative errno on failure; none of them blocks
- * except vsw_attach() (a bounded control exchange).  vsw_set_offload() and
- * vsw_set_mac() send their request and return; the answer arrives on the
- * control fd, where vsw_ctrl_process() reads it.
+ * except vsw_attach() (a control exchange bounded by its timeout).
+ * Requests (vsw_set_offload(), vsw_set_mac()) are queued and sent as far as
+ * the socket takes them; while vsw_ctrl_want_write() says some wait, watch
+ * the control fd for output too and call vsw_ctrl_process() when it is
+ * writable.  Answers arrive on the control fd, where vsw_ctrl_process()
+ * reads them.
  * A port may be used by one thread for sending and one for receiving.
  */
 #ifndef VSWITCH_VSWITCH_H
@@ -118,6 +132,49 @@ int vsw_default_sock_path(char *buf, size_t size);
 int vsw_attach(const struct vsw_attach_opts *opts, struct vsw_port **out,
 	       char *err, size_t errlen);
 
+/* An attachment in progress (vsw_attach_start()). */
+struct vsw_attach;
+
+/**
+ * vsw_attach_start() - begin attaching a port, without waiting.
+ * @opts: what to attach (copied; @opts->timeout_ms is not used: the caller
+ *        bounds the attachment itself and calls vsw_attach_cancel())
+ * @out:  the attachment in progress, on success
+ * @err:  filled with a message a user can act on, on failure (may be NULL)
+ * @errlen: size of @err
+ *
+ * Checks the options and connects to the socket, which on a Unix socket
+ * never waits: a daemon that is not there fails here.  The rest of the
+ * exchange (greeting, port-attach, the port's fds) goes on in
+ * vsw_attach_continue().
+ *
+ * Return: 0, or -EINVAL (bad option), -ENOENT/-ECONNREFUSED (no daemon at
+ * the socket), -EACCES (the socket is not this user's to use), -EAGAIN
+ * (the daemon's backlog is full: try again later), or another -errno.
+ */
+int vsw_attach_start(const struct vsw_attach_opts *opts, struct vsw_attach **out,
+		     char *err, size_t errlen);
+
+/** vsw_attach_fd() - the fd to watch while attaching (it may change between steps). */
+int vsw_attach_fd(const struct vsw_attach *a);
+
+/** vsw_attach_events() - POLLIN, or POLLIN | POLLOUT: what to wait for on vsw_attach_fd(). */
+short vsw_attach_events(const struct vsw_attach *a);
+
+/**
+ * vsw_attach_continue() - go on with an attachment once its fd is ready.
+ * @a:   the attachment; freed unless the return is -EINPROGRESS
+ * @out: the attached port when the return is 0
+ *
+ * Return: -EINPROGRESS (wait for vsw_attach_events() again), 0, or the
+ * errors of vsw_attach() with @err saying why.
+ */
+int vsw_attach_continue(struct vsw_attach *a, struct vsw_port **out,
+			char *err, size_t errlen);
+
+/** vsw_attach_cancel() - give up an attachment in progress.  NULL is fine. */
+void vsw_attach_cancel(struct vsw_attach *a);
+
 /** vsw_detach() - close the port; the daemon removes it.  NULL is fine. */
 void vsw_detach(struct vsw_port *p);
 
@@ -133,13 +190,19 @@ int vsw_port_ctrl_fd(const struct vsw_port *p);
 void vsw_event_clear(struct vsw_port *p);
 
 /**
- * vsw_ctrl_process() - handle input on the control fd.
+ * vsw_ctrl_process() - handle input on the control fd, and send queued requests.
  *
  * Return: 0 if the connection is fine, -ECONNRESET if the daemon went away
  * (the port is dead: detach it and attach again later), -EPROTO if the daemon
  * reset the port (for instance after it found the ring corrupted).
  */
 int vsw_ctrl_process(struct vsw_port *p);
+
+/**
+ * vsw_ctrl_want_write() - requests wait to be sent: watch the control fd
+ * for output as well, and call vsw_ctrl_process() when it is writable.
+ */
+bool vsw_ctrl_want_write(const struct vsw_port *p);
 
 /** vsw_port_name() - the port's name as the daemon knows it. */
 const char *vsw_port_name(const struct vsw_port *p);
@@ -164,7 +227,9 @@ void *vsw_port_shm(const struct vsw_port *p, size_t *size);
  * @offloads: VSW_OFFLOAD_* bits
  *
  * Frames for a port without an offload are segmented or checksummed by the
- * switch.  Sends the request and returns.  Return: 0 or -errno.
+ * switch.  Queues the request and returns.  Frames the switch wrote before
+ * it read the request follow the old setting.  Return: 0, -ENOBUFS (the
+ * daemon has not read 64 KiB of requests) or -errno.
  */
 int vsw_set_offload(struct vsw_port *p, unsigned offloads);
 
