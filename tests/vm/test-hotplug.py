@@ -10,8 +10,9 @@ Five times: netdev_add vswitch + device_add virtio-net-pci, the guest
 gets the NIC and pings through it, device_del + netdev_del, the port
 disappears from the switch.  QEMU's open file descriptors and the
 switch's port list must be the same after every round.  Then the
-errors a management tool gets from netdev_add: no such switch, a bad
-VLAN, no daemon at the socket, a port name already taken.
+errors a management tool gets from netdev_add (a bad VLAN, no daemon at
+the socket) or, since netdev_add does not wait for the daemon, from
+NETDEV_VSWITCH_DISCONNECTED (no such switch, a port name already taken).
 Exit 0 pass, 1 fail, 77 without root.
 """
 
@@ -61,6 +62,7 @@ def test(env):
     for i in range(ROUNDS):
         g.qmp_cmd("netdev_add", type="vswitch", id="hp", switch="lab",
                   sock=env.sock, port="hp")
+        g.qmp_event("NETDEV_VSWITCH_CONNECTED", 10, **{"netdev-id": "hp"})
         check("hp" in ports(env), "round %d: port hp not on the switch after netdev_add" % i)
         g.qmp_cmd("device_add", driver="virtio-net-pci", id="hpdev", netdev="hp",
                   mac=HP_MAC, romfile="")
@@ -77,18 +79,25 @@ def test(env):
         log("round %d: plugged %s, pinged, unplugged; QEMU has %d fds" % (i, ifn, fds[-1]))
     check(len(set(fds)) == 1, "QEMU's fd count changed over the rounds: %s" % fds)
 
-    # What a management tool gets wrong, it hears about.
-    e = g.qmp_error("netdev_add", type="vswitch", id="x1", switch="nosuch", sock=env.sock)
-    check("nosuch" in e, "no switch named in: %s" % e)
+    # What a management tool gets wrong, it hears about: at once when QEMU
+    # can tell, else (the daemon refuses) in NETDEV_VSWITCH_DISCONNECTED,
+    # since netdev_add does not wait for the daemon.
+    g.qmp_cmd("netdev_add", type="vswitch", id="x1", switch="nosuch", sock=env.sock)
+    e = g.qmp_event("NETDEV_VSWITCH_DISCONNECTED", 10, **{"netdev-id": "x1"})
+    check("switch 'nosuch' does not exist" in e.get("error", ""),
+          "no switch named in: %s" % e)
+    g.qmp_cmd("netdev_del", id="x1")
     e = g.qmp_error("netdev_add", type="vswitch", id="x2", switch="lab", sock=env.sock,
                     vlan=5000)
     check("5000" in e or "VLAN" in e or "vlan" in e, "bad VLAN not named in: %s" % e)
     e = g.qmp_error("netdev_add", type="vswitch", id="x3", switch="lab",
                     sock=os.path.join(env.tmp, "nothing.sock"))
     check("nothing.sock" in e, "socket path not named in: %s" % e)
-    e = g.qmp_error("netdev_add", type="vswitch", id="x4", switch="lab", sock=env.sock,
-                    port="g0")
-    check("g0" in e, "taken port name not named in: %s" % e)
+    g.qmp_cmd("netdev_add", type="vswitch", id="x4", switch="lab", sock=env.sock,
+              port="g0")
+    e = g.qmp_event("NETDEV_VSWITCH_DISCONNECTED", 10, **{"netdev-id": "x4"})
+    check("g0" in e.get("error", ""), "taken port name not named in: %s" % e)
+    g.qmp_cmd("netdev_del", id="x4")
     check(ports(env) == base_ports, "failed netdev_adds left ports: %s" % ports(env))
     check(g.fd_count() == fds[-1], "failed netdev_adds leaked fds: %d -> %d"
           % (fds[-1], g.fd_count()))

@@ -11,8 +11,8 @@ provisions port "web" on VLAN 20 for user nobody with the NIC's MAC.
   web:  QEMU as nobody (group users), asking for VLAN 10, 10.0.0.1
 Checks: web's QEMU boots and is on VLAN 20 whatever it asked (the switch
 and QEMU's `info network` say so); web reaches peer and not other; the
-same QEMU's netdev_add of a port on a VLAN clients may not choose fails
-with an error naming the cause; QEMU as another user of group users
+same QEMU's netdev_add of a port on a VLAN clients may not choose is
+refused (NETDEV_VSWITCH_DISCONNECTED) with an error naming the cause; QEMU as another user of group users
 claiming "web" (before and while web's QEMU has it), or asking for VLAN 10
 on a port nobody provisioned, exits at start-up with an error naming the
 cause; web's QEMU may not
@@ -96,10 +96,14 @@ def test(env):
 
     # The same QEMU adds a NIC at run time on a port nobody provisioned,
     # with a VLAN clients of "lab" may not choose.
-    err = web.qmp_error("netdev_add", type="vswitch", id="n1", switch="lab",
-                        sock=env.sock, port="extra", vlan=30)
+    # netdev_add does not wait for the daemon: its refusal comes as an event.
+    web.qmp_cmd("netdev_add", type="vswitch", id="n1", switch="lab",
+                sock=env.sock, port="extra", vlan=30)
+    err = web.qmp_event("NETDEV_VSWITCH_DISCONNECTED", 10, **{"netdev-id": "n1"})
+    err = err.get("error", "")
     log("netdev_add refused: %s" % err)
     check("does not let clients choose VLAN 30" in err, "netdev_add error: " + err)
+    web.qmp_cmd("netdev_del", id="n1")
     check("extra" not in env.ctl("port", "list", "lab"), "port extra was attached")
 
     # The squatter again, now that the port is live: the same answer.
