@@ -12,7 +12,11 @@ Checks: a and b ping each other both ways; c reaches neither; after
 (and QEMU's `info network` says so);
 after vswitchd is stopped the guests see their link go down, and after
 it is started again (with its persisted switch) they re-attach by
-themselves and ping again, c still on VLAN 10.
+themselves and ping again, c still on VLAN 10.  Then d, a QEMU without
+-name given its NIC with -nic, as a new user would: its port is named
+after the NIC's MAC (52:54:00:00:10:04.nic0), so the VLAN an
+administrator provisioned for that name applies to it, and again after
+that QEMU is restarted with the same command line.
 Exit 0 pass, 1 fail, 77 without root.
 """
 
@@ -92,6 +96,25 @@ def test(env):
     check(ping(c, "10.0.0.1"), "c (VLAN 10, persisted) cannot ping a after the restart")
     check(not ping(b, "10.0.0.9", 1), "ping to nobody answered")
     log("after restart: a <-> b, c <-> a ok")
+
+    # A QEMU without -name, its NIC given with -nic: the port name comes
+    # from the NIC's MAC, the same on every run, so settings made for it
+    # by name stay with it.
+    port_d = "52:54:00:00:10:04.nic0"
+    env.ctl("port", "provision", "lab", port_d, "--vlan", "10")
+    for run in (1, 2):
+        d = env.guest_start("d%d" % run, "vswitch,switch=lab,sock=%s" % env.sock,
+                            "52:54:00:00:10:04", "vsw.ip=10.0.0.4/24", nic=True,
+                            anonymous=True)
+        d.wait_ready()
+        ports = env.ctl("port", "list", "lab")
+        check((" %s " % port_d) in ports, "run %d: no port %s:\n%s" % (run, port_d, ports))
+        check(ping(d, "10.0.0.1"), "run %d: d cannot ping a on its provisioned VLAN 10" % run)
+        check(not ping(d, "10.0.0.9", 1), "ping to nobody answered")
+        d.kill()
+        vswvm.wait_for(lambda: port_d not in env.ctl("port", "list", "lab"), 10,
+                       "d's port to go")
+        log("run %d of d (no -name, -nic): port %s, VLAN 10 as provisioned" % (run, port_d))
 
 
 if __name__ == "__main__":

@@ -161,11 +161,13 @@ class Env:
         return p
 
     def guest_start(self, name, netdev, mac, append="", device="virtio-net-pci",
-                    mem=256, machine="q35", user=None, nic=False):
+                    mem=256, machine="q35", user=None, nic=False, anonymous=False):
         """Boot a guest; @user (uid, gid) runs its QEMU as that user instead of root;
         @nic: give the NIC as -nic NETDEV,model=DEVICE (no id) instead of
-        -netdev NETDEV -device DEVICE."""
-        g = Guest(self, name, netdev, mac, append, device, mem, machine, user, nic)
+        -netdev NETDEV -device DEVICE; @anonymous: no -name (@name names
+        only the test's files)."""
+        g = Guest(self, name, netdev, mac, append, device, mem, machine, user, nic,
+                  anonymous)
         self.guests.append(g)
         return g
 
@@ -232,7 +234,8 @@ class Env:
 class Guest:
     """One QEMU with the test guest; its console is a shell we type into."""
 
-    def __init__(self, env, name, netdev, mac, append, device, mem, machine, user, nic=False):
+    def __init__(self, env, name, netdev, mac, append, device, mem, machine, user, nic=False,
+                 anonymous=False):
         self.env = env
         self.name = name
         self.console_path = os.path.join(env.tmp, name + ".console")
@@ -256,8 +259,10 @@ class Guest:
         self.qmp = None
         self.events = []
         argv = prefix + [qemu, "-M", machine, "-accel", env.accel, "-m", str(mem),
-                "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
-                "-name", name,
+                "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"]
+        if not anonymous:
+            argv += ["-name", name]
+        argv += [
                 "-chardev", "socket,id=s0,path=%s,server=on,wait=off" % self.serial,
                 "-serial", "chardev:s0",
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
