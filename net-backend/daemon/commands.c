@@ -75,6 +75,8 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 	const char *swn, *pn, *mac;
 	g_autofree char *picked = NULL;
 	int64_t vlan = 0, offloads = 0;
+	bool incoming = false;
+	struct vswd_port *live;
 	struct vswd_msw *ms;
 	struct vswd_switch *sw;
 	struct vswd_port_settings set;
@@ -87,9 +89,10 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 	int fds[3];
 	size_t shm_size;
 
-	if (vswd_conn_port(c)) {
+	if (vswd_conn_port(c) || vswd_conn_incoming(c)) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
-			    "this connection already owns port '%s'", vswd_conn_port(c)->port->name);
+			    "this connection already owns port '%s'", vswd_conn_port(c) ?
+			    vswd_conn_port(c)->port->name : vswd_conn_incoming(c)->name);
 		return NULL;
 	}
 	swn = vswd_arg_string(a, "switch", true, err);
@@ -99,7 +102,8 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 	mac = vswd_arg_string(a, "mac", false, err);
 	if ((err && *err) ||
 	    !vswd_arg_int(a, "vlan", 0, VSW_VLAN_MAX, false, &vlan, err) ||
-	    !vswd_arg_int(a, "offloads", 0, VSW_OFFLOAD_ALL, false, &offloads, err))
+	    !vswd_arg_int(a, "offloads", 0, VSW_OFFLOAD_ALL, false, &offloads, err) ||
+	    !vswd_arg_bool(a, "incoming", &incoming, err))
 		return NULL;
 	if (mac && !vswd_mac_parse(mac, macbuf)) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
@@ -127,15 +131,59 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 	req.mac = mac ? macbuf : NULL;
 	if (!vswd_attach_decide(d->model, &d->policy, ms, pn, peer, &req, &set, err))
 		return NULL;
-	if (vswd_port_find(sw, pn)) {
+	live = vswd_port_find(sw, pn);
+	if (live && !incoming) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_EXISTS,
 			    "switch '%s' already has a port '%s'", sw->name, pn);
+		return NULL;
+	}
+	/*
+	 * A migration destination on this host: the source still has the
+	 * port.  Only the source's user may ask; the port is taken over with
+	 * the source's token (port-takeover), so an incoming port nobody
+	 * gave the token to carries nothing, ever.  Incoming ports count as
+	 * ports against the user's limit: holding them blocks no one else's
+	 * migration and costs what attaching would.
+	 */
+	if (live && (!live->has_peer || (live->peer.uid != peer->uid && !peer->admin))) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_PERMISSION,
+			    "port '%s' of switch '%s' is another user's: uid %u may not "
+			    "migrate it", pn, sw->name, (unsigned)peer->uid);
+		return NULL;
+	}
+	if (live && !peer->admin &&
+	    vswd_user_ports(d, peer->uid) + vswd_user_incoming(d, peer->uid) >=
+	    d->cfg.max_ports_per_user) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_BUSY,
+			    "uid %u has %u ports attached or incoming, the most one user "
+			    "may have (vswitchd --max-ports-per-user)", (unsigned)peer->uid,
+			    d->cfg.max_ports_per_user);
 		return NULL;
 	}
 	p = vsw_port_shm_new(pn, false, d->cfg.ring_size, fds, &shm_size, err);
 	if (!p)
 		return NULL;
 	p->offloads = (unsigned)offloads;
+	if (live) {
+		struct vswd_incoming *in = g_new0(struct vswd_incoming, 1);
+
+		in->p = p;
+		in->sw_id = ms->id;
+		g_strlcpy(in->name, pn, sizeof(in->name));
+		in->set = set;
+		vswd_conn_attach_incoming(c, in, fds);
+		g_info("port '%s' of switch '%s': incoming migration attached", pn, sw->name);
+		b = json_builder_new();
+		json_builder_begin_object(b);
+		vsw_json_str(b, "switch", sw->name);
+		vsw_json_str(b, "port", pn);
+		vsw_json_int(b, "vlan", live->settings.vlan);
+		vsw_json_int(b, "shm-size", (gint64)shm_size);
+		vsw_json_bool(b, "provisioned", set.provisioned);
+		vsw_json_bool(b, "incoming", true);
+		json_builder_end_object(b);
+		return json_builder_get_root(b);
+	}
 	spec.name = pn;
 	spec.settings = &set;
 	spec.ops = vswd_conn_owner_ops();
@@ -156,6 +204,8 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 	vsw_json_int(b, "vlan", set.vlan);
 	vsw_json_int(b, "shm-size", (gint64)shm_size);
 	vsw_json_bool(b, "provisioned", set.provisioned);
+	if (incoming)
+		vsw_json_bool(b, "incoming", false);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -169,6 +219,139 @@ static struct vswd_port *own_port(struct vswd_conn *c, GError **err)
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
 			    "this connection owns no port (use port-attach first)");
 	return vp;
+}
+
+/* A migration token: 16-64 lowercase hex digits, or "" (none). */
+static bool token_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	return n == 0 || (n >= 16 && n <= VSWD_MOVE_TOKEN_MAX &&
+			  strspn(t, "0123456789abcdef") == n);
+}
+
+/* Compare without stopping at the first difference. */
+static bool token_equal(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	unsigned diff = na != nb;
+
+	for (size_t i = 0; i < VSWD_MOVE_TOKEN_MAX; i++)
+		diff |= (unsigned)(uint8_t)(i < na ? a[i] : 0) ^ (uint8_t)(i < nb ? b[i] : 0);
+	return diff == 0;
+}
+
+/*
+ * The source of a live migration says which token takes its port over;
+ * it travels to the destination in the migration stream, so only the
+ * QEMU that receives the guest can present it (design.md "Live
+ * migration").  "" withdraws it (the migration failed).
+ */
+static JsonNode *cmd_port_migrate_token(struct vswd *d, struct vswd_conn *c, JsonObject *a,
+					GError **err)
+{
+	struct vswd_port *vp = vswd_conn_port(c);
+	const char *token;
+
+	if (!vp) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "this connection owns no port (use port-attach first)");
+		return NULL;
+	}
+	token = vswd_arg_string(a, "token", true, err);
+	if (!token)
+		return NULL;
+	if (!token_valid(token)) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "invalid migration token (16 to %d lowercase hex digits, or \"\")",
+			    VSWD_MOVE_TOKEN_MAX);
+		return NULL;
+	}
+	g_strlcpy(vp->move_token, token, sizeof(vp->move_token));
+	return json_node_new(JSON_NODE_NULL);
+}
+
+/* The counters go on across a migration: the destination starts from the source's. */
+static void counters_carry(struct vsw_port *to, const struct vsw_port *from)
+{
+	const uint64_t *src = (const uint64_t *)&from->ctr;
+	uint64_t *dst = (uint64_t *)&to->ctr;
+
+	for (size_t i = 0; i < sizeof(to->ctr) / sizeof(uint64_t); i++)
+		dst[i] = vsw_ctr_read(&src[i]);
+}
+
+/*
+ * The migration destination takes the port over: the source's port goes
+ * (its client hears PORT_MOVED), and the incoming port, with the
+ * source's settings and counters, takes its place under the same name.
+ * If the source is gone already, the name is free and the incoming port
+ * simply attaches.
+ */
+static JsonNode *cmd_port_takeover(struct vswd *d, struct vswd_conn *c, JsonObject *a,
+				   GError **err)
+{
+	struct vswd_incoming *in = vswd_conn_incoming(c);
+	struct vswd_port_spec spec = { 0 };
+	struct vswd_port_settings set;
+	struct vswd_switch *sw;
+	struct vswd_port *live, *vp;
+	g_autoptr(JsonBuilder) b = NULL;
+	const char *token;
+	bool moved = false;
+
+	token = vswd_arg_string(a, "token", true, err);
+	if (!token)
+		return NULL;
+	if (!in) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
+			    "this connection holds no incoming port (port-attach with "
+			    "\"incoming\": true first)");
+		return NULL;
+	}
+	sw = vswd_switch_by_id(d, in->sw_id);
+	if (!sw) {
+		g_set_error(err, VSWD_ERROR, VSWD_ERR_NOT_FOUND,
+			    "the switch of port '%s' was removed", in->name);
+		return NULL;
+	}
+	live = vswd_port_find(sw, in->name);
+	set = in->set;
+	if (live) {
+		if (!live->move_token[0] || !token_equal(live->move_token, token)) {
+			g_set_error(err, VSWD_ERROR, VSWD_ERR_PERMISSION,
+				    "port '%s' of switch '%s' is not migrating with this token",
+				    in->name, sw->name);
+			return NULL;
+		}
+		set = live->settings;
+		counters_carry(in->p, live->port);
+		if (live->ops && live->ops->moved)
+			live->ops->moved(live->owner, live);
+		vswd_port_detach(d, live);
+		moved = true;
+	}
+	spec.name = in->name;
+	spec.settings = &set;
+	spec.ops = vswd_conn_owner_ops();
+	spec.owner = c;
+	spec.peer = vswd_conn_peer(c);
+	vp = vswd_port_attach(d, sw, in->p, &spec, err);
+	if (!vp)
+		return NULL;
+	g_free(vswd_conn_take_incoming(c));
+	vswd_conn_adopt(c, vp);
+	g_info("port '%s' of switch '%s' %s its migration destination (pid %d)",
+	       vp->port->name, sw->name, moved ? "moved to" : "attached by",
+	       (int)vswd_conn_peer(c)->pid);
+	b = json_builder_new();
+	json_builder_begin_object(b);
+	vsw_json_str(b, "switch", sw->name);
+	vsw_json_str(b, "port", vp->port->name);
+	vsw_json_int(b, "vlan", vp->settings.vlan);
+	vsw_json_bool(b, "moved", moved);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
 }
 
 static JsonNode *cmd_port_set_offload(struct vswd *d, struct vswd_conn *c, JsonObject *a,
@@ -1014,7 +1197,9 @@ const struct vswd_command vswd_commands[] = {
 	{ "version", ANY, cmd_version, ARGS(NULL) },
 	{ "whoami", ANY, cmd_whoami, ARGS(NULL) },
 	{ "port-attach", ANY, cmd_port_attach,
-	  ARGS("switch", "port", "vlan", "mac", "offloads") },
+	  ARGS("switch", "port", "vlan", "mac", "offloads", "incoming") },
+	{ "port-migrate-token", ANY, cmd_port_migrate_token, ARGS("token") },
+	{ "port-takeover", ANY, cmd_port_takeover, ARGS("token") },
 	{ "port-set-offload", ANY, cmd_port_set_offload, ARGS("offloads") },
 	{ "port-set-mac", ANY, cmd_port_set_mac, ARGS("mac") },
 	{ "port-detach", ANY, cmd_port_detach, ARGS(NULL) },

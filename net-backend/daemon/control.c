@@ -85,6 +85,7 @@ struct vswd_conn {
 	GString *out;
 	struct vswd_peer peer;
 	struct vswd_port *port;		/* the port it owns, or NULL */
+	struct vswd_incoming *incoming;	/* or the incoming port it holds */
 	int fds[3];			/* fds to send with the next reply */
 	bool send_fds;
 	bool closing;			/* flushing its last output, reading nothing */
@@ -260,6 +261,8 @@ static void conn_shut(struct vswd_conn *c)
 	if (c->port)
 		vswd_port_detach(ctl->d, c->port);
 	c->port = NULL;
+	vswd_incoming_free(c->incoming);
+	c->incoming = NULL;
 	for (int i = 0; i < 3; i++)
 		if (c->fds[i] >= 0)
 			close(c->fds[i]);
@@ -324,7 +327,7 @@ static gboolean idle_timeout(gpointer data)
 	unsigned missed;
 
 	c->idle_src = 0;
-	if (c->port || c->pending) {
+	if (c->port || c->incoming || c->pending) {
 		/* Port owners may stay silent; the timer starts again when they are done. */
 		return G_SOURCE_REMOVE;
 	}
@@ -341,7 +344,7 @@ static void idle_restart(struct vswd_conn *c)
 	if (c->idle_src)
 		g_source_remove(c->idle_src);
 	c->idle_src = 0;
-	if (!c->port && !c->pending && c->ctl->d->cfg.idle_timeout_s)
+	if (!c->port && !c->incoming && !c->pending && c->ctl->d->cfg.idle_timeout_s)
 		c->idle_src = g_timeout_add_seconds(c->ctl->d->cfg.idle_timeout_s,
 						    idle_timeout, c);
 }
@@ -476,6 +479,53 @@ void vswd_conn_attach(struct vswd_conn *c, struct vswd_port *vp, int fds[3])
 	idle_restart(c);
 }
 
+void vswd_conn_attach_incoming(struct vswd_conn *c, struct vswd_incoming *in, int fds[3])
+{
+	c->incoming = in;
+	memcpy(c->fds, fds, sizeof(c->fds));
+	c->send_fds = true;
+	idle_restart(c);
+}
+
+void vswd_conn_adopt(struct vswd_conn *c, struct vswd_port *vp)
+{
+	c->port = vp;
+	idle_restart(c);
+}
+
+struct vswd_incoming *vswd_conn_incoming(struct vswd_conn *c)
+{
+	return c->incoming;
+}
+
+struct vswd_incoming *vswd_conn_take_incoming(struct vswd_conn *c)
+{
+	struct vswd_incoming *in = c->incoming;
+
+	c->incoming = NULL;
+	return in;
+}
+
+unsigned vswd_user_incoming(struct vswd *d, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (GList *l = d->ctl->conns; l; l = l->next) {
+		struct vswd_conn *c = l->data;
+
+		n += c->incoming && !c->peer.admin && c->peer.uid == uid;
+	}
+	return n;
+}
+
+void vswd_incoming_free(struct vswd_incoming *in)
+{
+	if (!in)
+		return;
+	in->p->ops->destroy(in->p);
+	g_free(in);
+}
+
 void vswd_conn_detach(struct vswd_conn *c)
 {
 	if (c->port)
@@ -523,9 +573,22 @@ static void owner_reset(void *owner, struct vswd_port *vp, const char *reason)
 	conn_close_soon(c);
 }
 
+/* The port went to its migration destination: say so, then close. */
+static void owner_moved(void *owner, struct vswd_port *vp)
+{
+	struct vswd_conn *c = owner;
+	g_autofree char *line = vswd_event_line("PORT_MOVED",
+		port_event_data(vp, "reason", "taken over by the migration destination", 0));
+
+	c->port = NULL;
+	conn_send(c, line);
+	conn_close_soon(c);
+}
+
 static const struct vswd_port_owner_ops conn_owner_ops = {
 	.vlan_changed = owner_vlan_changed,
 	.reset = owner_reset,
+	.moved = owner_moved,
 };
 
 const struct vswd_port_owner_ops *vswd_conn_owner_ops(void)

@@ -79,6 +79,38 @@ struct vswd_port *vswd_conn_port(struct vswd_conn *c);
 void vswd_conn_attach(struct vswd_conn *c, struct vswd_port *vp, int fds[3]);
 /** vswd_conn_detach() - @c gives up its port, which is detached. */
 void vswd_conn_detach(struct vswd_conn *c);
+
+/**
+ * struct vswd_incoming - the port a migration destination attached while
+ * the source still has it: memory and doorbells, in no switch yet.
+ * @p:    the port (destroyed with the connection unless taken over)
+ * @sw_id: the model id of its switch
+ * @name: the port's name (the source's)
+ * @set:  the settings the destination itself would get, for a takeover
+ *        that finds the source gone
+ */
+struct vswd_incoming {
+	struct vsw_port *p;
+	uint32_t sw_id;
+	char name[VSW_NAME_MAX + 1];
+	struct vswd_port_settings set;
+};
+
+/**
+ * vswd_conn_attach_incoming() - @c holds @in, an incoming port, until it
+ * takes the port over or goes away; @fds ride with the reply.
+ */
+void vswd_conn_attach_incoming(struct vswd_conn *c, struct vswd_incoming *in, int fds[3]);
+/** vswd_conn_adopt() - @c owns @vp now, its fds already sent. */
+void vswd_conn_adopt(struct vswd_conn *c, struct vswd_port *vp);
+/** vswd_conn_incoming() - the incoming port @c holds, or NULL. */
+struct vswd_incoming *vswd_conn_incoming(struct vswd_conn *c);
+/** vswd_conn_take_incoming() - @c gives @in up; the caller owns it now. */
+struct vswd_incoming *vswd_conn_take_incoming(struct vswd_conn *c);
+/** vswd_user_incoming() - incoming ports the clients of @uid hold (administrators: 0). */
+unsigned vswd_user_incoming(struct vswd *d, uid_t uid);
+/** vswd_incoming_free() - destroy an incoming port never taken over. */
+void vswd_incoming_free(struct vswd_incoming *in);
 /** vswd_conn_owner_ops() - the owner ops of a port a connection owns. */
 const struct vswd_port_owner_ops *vswd_conn_owner_ops(void);
 

@@ -48,6 +48,11 @@ struct vswd_control;
 struct vswd_port_owner_ops {
 	void (*vlan_changed)(void *owner, struct vswd_port *vp);
 	void (*reset)(void *owner, struct vswd_port *vp, const char *reason);
+	/*
+	 * @moved: the port went to its migration destination; the caller
+	 * detaches it after the call returns
+	 */
+	void (*moved)(void *owner, struct vswd_port *vp);
 };
 
 /**
@@ -83,6 +88,9 @@ struct vswd_switch {
 	char *nic_error;
 };
 
+/* Longest migration token a client may give (port-migrate-token). */
+#define VSWD_MOVE_TOKEN_MAX	64
+
 /**
  * struct vswd_port - a port as it runs.
  * @port:     the data path port
@@ -93,6 +101,9 @@ struct vswd_switch {
  * @peer:     that client, as the kernel described it (per-user limits,
  *            which ports a client may see, who may keep a provisioned name)
  * @settings: what it runs with (provisioned, or from its attach request)
+ * @move_token: the token its client gave for a live migration on this
+ *            host ("" if none): whoever presents it takes the port over
+ *            (port-takeover), see design.md "Live migration"
  */
 struct vswd_port {
 	struct vsw_port *port;
@@ -102,6 +113,7 @@ struct vswd_port {
 	bool has_peer;
 	struct vswd_peer peer;
 	struct vswd_port_settings settings;
+	char move_token[VSWD_MOVE_TOKEN_MAX + 1];
 };
 
 /**

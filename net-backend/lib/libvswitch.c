@@ -60,6 +60,10 @@ struct vsw_port {
 	int next_id;
 	int mac_id;			/* the set-mac request answered last, or waited for */
 	int mac_status;			/* its answer: 0, -errno, or -EINPROGRESS */
+	int takeover_id;		/* the port-takeover request, or 0 */
+	int takeover_status;		/* its answer, or -EINPROGRESS */
+	bool incoming;			/* a migration destination's, not live yet */
+	bool moved;			/* taken over by the migration destination */
 	int vlan;
 	char name[VSW_NAME_MAX + 1];
 	char sw[VSW_NAME_MAX + 1];
@@ -325,6 +329,11 @@ static int handle_event(struct vsw_port *p, JsonObject *o)
 		p->broken = true;
 		return -EPROTO;
 	}
+	if (!strcmp(ev, "PORT_MOVED")) {
+		p->broken = true;
+		p->moved = true;
+		return -EXDEV;
+	}
 	if (!strcmp(ev, "PORT_VLAN") && data) {
 		gint64 vlan = json_object_get_int_member_with_default(data, "vlan", -1);
 
@@ -339,6 +348,27 @@ static void handle_reply(struct vsw_port *p, JsonObject *o)
 {
 	gint64 id = json_object_get_int_member_with_default(o, "id", -1);
 
+	if (p->takeover_id && id == p->takeover_id) {
+		JsonNode *rn = json_object_get_member(o, "return");
+
+		if (json_object_has_member(o, "error") || !rn || !JSON_NODE_HOLDS_OBJECT(rn)) {
+			JsonNode *en = json_object_get_member(o, "error");
+			JsonObject *eo = en && JSON_NODE_HOLDS_OBJECT(en) ?
+				json_node_get_object(en) : NULL;
+
+			p->takeover_status = class_to_errno(eo ?
+				json_object_get_string_member_with_default(eo, "class", "") : "");
+		} else {
+			gint64 vlan = json_object_get_int_member_with_default(
+				json_node_get_object(rn), "vlan", -1);
+
+			if (vlan >= 0 && vlan <= VSW_VLAN_MAX)
+				p->vlan = (int)vlan;
+			p->incoming = false;
+			p->takeover_status = 0;
+		}
+		return;
+	}
 	if (id != p->mac_id)
 		return;		/* set-offload: nothing waits for it */
 	if (json_object_has_member(o, "error")) {
@@ -510,6 +540,10 @@ static JsonNode *attach_args(const struct vsw_attach_opts *o)
 	}
 	json_builder_set_member_name(b, "offloads");
 	json_builder_add_int_value(b, o->offloads & VSW_OFFLOAD_ALL);
+	if (o->incoming) {
+		json_builder_set_member_name(b, "incoming");
+		json_builder_add_boolean_value(b, TRUE);
+	}
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -670,6 +704,7 @@ static int attach_finish(struct vsw_attach *a, char *err, size_t errlen)
 	s = json_object_get_string_member_with_default(r, "switch", "");
 	g_strlcpy(p->sw, s, sizeof(p->sw));
 	p->vlan = (int)json_object_get_int_member_with_default(r, "vlan", 0);
+	p->incoming = json_object_get_boolean_member_with_default(r, "incoming", FALSE);
 	if (!vsw_name_valid(p->name) || !vsw_name_valid(p->sw) ||
 	    p->vlan < 0 || p->vlan > VSW_VLAN_MAX) {
 		set_err(err, errlen, "vswitchd named the port '%s' on switch '%s'",
@@ -875,6 +910,8 @@ void vsw_event_clear(struct vsw_port *p)
 
 int vsw_ctrl_process(struct vsw_port *p)
 {
+	if (p->moved)
+		return -EXDEV;
 	if (ctrl_flush_out(p) < 0)
 		return -ECONNRESET;
 	for (;;) {
@@ -900,7 +937,7 @@ int vsw_ctrl_process(struct vsw_port *p)
 				return rc;
 		}
 	}
-	return p->broken ? -EPROTO : 0;
+	return p->moved ? -EXDEV : p->broken ? -EPROTO : 0;
 }
 
 bool vsw_ctrl_want_write(const struct vsw_port *p)
@@ -948,6 +985,60 @@ int vsw_set_mac(struct vsw_port *p, const uint8_t mac[6])
 int vsw_mac_status(const struct vsw_port *p)
 {
 	return p->mac_status;
+}
+
+bool vsw_port_incoming(const struct vsw_port *p)
+{
+	return p->incoming;
+}
+
+bool vsw_port_moved(const struct vsw_port *p)
+{
+	return p->moved;
+}
+
+/* A token: what port-migrate-token takes (16-64 lowercase hex digits, or ""). */
+static bool token_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	return n == 0 || (n >= 16 && n <= 64 && strspn(t, "0123456789abcdef") == n);
+}
+
+static JsonNode *token_args(const char *token)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "token");
+	json_builder_add_string_value(b, token);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+int vsw_set_move_token(struct vsw_port *p, const char *token)
+{
+	int id;
+
+	if (!token_ok(token))
+		return -EINVAL;
+	return ctrl_post(p, "port-migrate-token", token_args(token), &id);
+}
+
+int vsw_takeover(struct vsw_port *p, const char *token)
+{
+	int rc;
+
+	if (!token_ok(token))
+		return -EINVAL;
+	rc = ctrl_post(p, "port-takeover", token_args(token), &p->takeover_id);
+	p->takeover_status = rc < 0 ? rc : -EINPROGRESS;
+	return rc;
+}
+
+int vsw_takeover_status(const struct vsw_port *p)
+{
+	return p->takeover_id ? p->takeover_status : 0;
 }
 
 void vsw_flush(struct vsw_port *p)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -459,6 +460,162 @@ static void test_attach_async(void)
 	daemon_cleanup(&d);
 }
 
+/* Process @p's control input until @pred(p) or @ms pass. */
+static bool ctrl_until(struct vsw_port *p, bool (*pred)(struct vsw_port *), int ms, int *rc)
+{
+	gint64 deadline = now_ms() + ms;
+
+	*rc = 0;
+	while (!pred(p) && now_ms() < deadline) {
+		struct pollfd pfd = { vsw_port_ctrl_fd(p), POLLIN, 0 };
+
+		poll(&pfd, 1, 50);
+		*rc = vsw_ctrl_process(p);
+		if (*rc < 0)
+			break;
+	}
+	return pred(p);
+}
+
+static bool takeover_answered(struct vsw_port *p)
+{
+	return vsw_takeover_status(p) != -EINPROGRESS;
+}
+
+static bool port_moved(struct vsw_port *p)
+{
+	return vsw_port_moved(p);
+}
+
+/* A port's rx-packets as the daemon lists it, or -1. */
+static gint64 listed_rx(struct daemon *d, const char *port)
+{
+	g_autoptr(JsonNode) list = ctl_ok(d, "port-list", "{\"switch\":\"lab\"}");
+	JsonArray *ports = json_object_get_array_member(json_node_get_object(list), "ports");
+
+	for (guint i = 0; i < json_array_get_length(ports); i++) {
+		JsonObject *o = json_array_get_object_element(ports, i);
+
+		if (!g_strcmp0(json_object_get_string_member(o, "name"), port))
+			return json_object_get_int_member_with_default(o, "rx-packets", -1);
+	}
+	return -1;
+}
+
+/*
+ * Live migration on one host (design.md "Live migration"): the
+ * destination attaches as the incoming instance of the source's port and
+ * takes it over with the token the source gave; without the token nobody
+ * can, not even a client of the same user.
+ */
+static void test_migrate_takeover(void)
+{
+	static const char token[] = "00112233445566778899aabbccddeeff";
+	struct vsw_attach_opts o = { .switch_name = "lab", .port_name = "vm", .vlan = 10,
+				     .mac = MAC_A };
+	g_autofree char *f = frame_hex(BCAST, MAC_A, 0x88b5, "counted");
+	struct vsw_port *src = NULL, *dst = NULL, *thief = NULL, *fresh = NULL;
+	struct daemon d;
+	struct peer b;
+	char err[256] = "";
+	gint64 rx;
+	int rc;
+
+	daemon_start(&d, NULL);
+	add_switch(&d, "lab");
+	o.sock_path = d.sock;
+	g_assert_cmpint(vsw_attach(&o, &src, err, sizeof(err)), ==, 0);
+	start(&b, &d, "lab", "b", 10);
+	/* Some traffic from the source, to see its counters carried over. */
+	{
+		struct iovec iov;
+		uint8_t buf[64];
+		size_t n = strlen(f) / 2;
+
+		for (size_t i = 0; i < n; i++)
+			sscanf(f + 2 * i, "%2hhx", &buf[i]);
+		iov.iov_base = buf;
+		iov.iov_len = n;
+		for (int i = 0; i < 5; i++)
+			g_assert_cmpint(vsw_send(src, NULL, &iov, 1, 0), ==, 0);
+		expect_frame(&b, f);
+	}
+	for (gint64 end = now_ms() + 5000; listed_rx(&d, "vm") < 5 && now_ms() < end;)
+		poll(NULL, 0, 20);
+	rx = listed_rx(&d, "vm");
+	g_assert_cmpint(rx, ==, 5);
+
+	/* An administrator moves the live port to VLAN 20. */
+	{
+		g_autoptr(JsonNode) r = ctl_ok(&d, "port-set",
+					       "{\"switch\":\"lab\",\"port\":\"vm\",\"vlan\":20}");
+	}
+
+	/* Without "incoming" the name is taken, as ever. */
+	g_assert_cmpint(vsw_attach(&o, &dst, err, sizeof(err)), ==, -EEXIST);
+	/* With it: an incoming instance, live elsewhere, carrying nothing yet. */
+	o.incoming = true;
+	g_assert_cmpint(vsw_attach(&o, &dst, err, sizeof(err)), ==, 0);
+	g_assert_true(vsw_port_incoming(dst));
+	/* Another client of the same user may hold one too: without the token it gets nothing. */
+	g_assert_cmpint(vsw_attach(&o, &thief, err, sizeof(err)), ==, 0);
+	g_assert_true(vsw_port_incoming(thief));
+
+	/* No token given yet, or the wrong one: refused, the source keeps it. */
+	g_assert_cmpint(vsw_takeover(dst, token), ==, 0);
+	g_assert_true(ctrl_until(dst, takeover_answered, 5000, &rc));
+	g_assert_cmpint(vsw_takeover_status(dst), ==, -EACCES);
+	g_assert_cmpint(vsw_set_move_token(src, token), ==, 0);
+	g_assert_cmpint(vsw_set_move_token(src, "not hex"), ==, -EINVAL);
+	g_assert_cmpint(vsw_takeover(thief, "ffffffffffffffffffffffffffffffff"), ==, 0);
+	g_assert_true(ctrl_until(thief, takeover_answered, 5000, &rc));
+	g_assert_cmpint(vsw_takeover_status(thief), ==, -EACCES);
+	g_assert_true(vsw_port_incoming(thief));
+	g_assert_true(vsw_port_incoming(dst));
+	g_assert_cmpint(vsw_ctrl_process(src), ==, 0);
+
+	/* The right token: the port moves, with its VLAN and its counters. */
+	g_assert_cmpint(vsw_takeover(dst, token), ==, 0);
+	g_assert_true(ctrl_until(dst, takeover_answered, 5000, &rc));
+	g_assert_cmpint(vsw_takeover_status(dst), ==, 0);
+	g_assert_false(vsw_port_incoming(dst));
+	g_assert_cmpint(vsw_port_vlan(dst), ==, 20);
+	g_assert_true(ctrl_until(src, port_moved, 5000, &rc));
+	g_assert_cmpint(rc, ==, -EXDEV);
+	g_assert_cmpint(vsw_ctrl_process(src), ==, -EXDEV);
+	g_assert_cmpint(listed_rx(&d, "vm"), ==, rx);
+	{
+		g_autoptr(JsonNode) list = ctl_ok(&d, "port-list", "{\"switch\":\"lab\"}");
+		JsonArray *ports = json_object_get_array_member(json_node_get_object(list),
+							       "ports");
+
+		for (guint i = 0; i < json_array_get_length(ports); i++) {
+			JsonObject *po = json_array_get_object_element(ports, i);
+
+			if (!g_strcmp0(json_object_get_string_member(po, "name"), "vm"))
+				g_assert_cmpint(json_object_get_int_member(po, "vlan"), ==, 20);
+		}
+	}
+	vsw_detach(src);
+
+	/* Incoming where the source is not (another host): attached at once. */
+	o.port_name = "fresh";
+	o.mac = MAC_C;
+	g_assert_cmpint(vsw_attach(&o, &fresh, err, sizeof(err)), ==, 0);
+	g_assert_false(vsw_port_incoming(fresh));
+	g_assert_cmpint(listed_rx(&d, "fresh"), ==, 0);
+
+	/* The thief's incoming port is still nothing; the token is spent with the port. */
+	g_assert_cmpint(vsw_takeover(thief, token), ==, 0);
+	g_assert_true(ctrl_until(thief, takeover_answered, 5000, &rc));
+	g_assert_cmpint(vsw_takeover_status(thief), ==, -EACCES);
+	vsw_detach(thief);
+	vsw_detach(fresh);
+	vsw_detach(dst);
+	peer_stop(&b);
+	daemon_cleanup(&d);
+}
+
 /* ------------------------------------------------------------------ */
 /* Bad input: the offender is refused or reset, everyone else carries on */
 
@@ -716,6 +873,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/switch/port-cleanup", test_port_cleanup);
 	g_test_add_func("/switch/attach-errors", test_attach_errors);
 	g_test_add_func("/switch/attach-async", test_attach_async);
+	g_test_add_func("/switch/migrate-takeover", test_migrate_takeover);
 	g_test_add_func("/bad/tagged-frame", test_bad_tagged_frame);
 	g_test_add_func("/bad/runt-and-oversize", test_bad_runt_and_oversize);
 	g_test_add_func("/bad/ring-index", test_bad_ring_index);

@@ -94,6 +94,10 @@ struct vsw_port;
  * @mac:         the NIC's MAC address (informational), or NULL
  * @offloads:    VSW_OFFLOAD_* the client can receive from the start
  * @timeout_ms:  bound on the whole exchange; 0 means 5000
+ * @incoming:    the destination of a live migration: if the switch has a
+ *               live port @port_name (the source's, of the same user), the
+ *               new port is its incoming instance, which carries nothing
+ *               until vsw_takeover(); else it attaches as usual
  */
 struct vsw_attach_opts {
 	const char *sock_path;
@@ -103,6 +107,7 @@ struct vsw_attach_opts {
 	const uint8_t *mac;
 	unsigned offloads;
 	int timeout_ms;
+	bool incoming;
 };
 
 /* The system vswitchd's control socket (root's, and libvirt's QEMU's). */
@@ -194,7 +199,9 @@ void vsw_event_clear(struct vsw_port *p);
  *
  * Return: 0 if the connection is fine, -ECONNRESET if the daemon went away
  * (the port is dead: detach it and attach again later), -EPROTO if the daemon
- * reset the port (for instance after it found the ring corrupted).
+ * reset the port (for instance after it found the ring corrupted), -EXDEV
+ * if the migration destination took the port over (detach it; do not
+ * attach again).
  */
 int vsw_ctrl_process(struct vsw_port *p);
 
@@ -251,6 +258,43 @@ int vsw_set_mac(struct vsw_port *p, const uint8_t mac[6]);
  * 0 when vsw_set_mac() was never called.
  */
 int vsw_mac_status(const struct vsw_port *p);
+
+/*
+ * Live migration on one host (design.md "Live migration"): the source
+ * gives the switch a random token and sends it to the destination in the
+ * migration stream; the destination, attached with @incoming, presents
+ * it once the guest runs there, and the switch moves the port over with
+ * its VLAN, settings and counters.  The source then hears -EXDEV.
+ */
+
+/** vsw_port_incoming() - attached as an incoming instance, not taken over yet. */
+bool vsw_port_incoming(const struct vsw_port *p);
+
+/** vsw_port_moved() - the migration destination took the port over. */
+bool vsw_port_moved(const struct vsw_port *p);
+
+/**
+ * vsw_set_move_token() - the source: whoever presents @token (16 to 64
+ * lowercase hex digits; "" withdraws it) may take the port over.  Queued
+ * like vsw_set_offload().  Return: 0, -EINVAL or -errno.
+ */
+int vsw_set_move_token(struct vsw_port *p, const char *token);
+
+/**
+ * vsw_takeover() - the destination: take the port over from the source
+ * with the source's @token.  Queued; vsw_takeover_status() gives the
+ * answer.  If the source is gone already, the port simply goes live.
+ * Return: 0, -EINVAL or -errno.
+ */
+int vsw_takeover(struct vsw_port *p, const char *token);
+
+/**
+ * vsw_takeover_status() - -EINPROGRESS until the switch answered
+ * vsw_takeover(), then 0 (the port is live, vsw_port_vlan() the VLAN it
+ * took over) or -EACCES (wrong token), -ENODEV, -EBUSY, -EINVAL.  0 when
+ * vsw_takeover() was never called.
+ */
+int vsw_takeover_status(const struct vsw_port *p);
 
 #define VSW_SEND_MORE	1u	/* more frames follow: do not publish yet */
 
