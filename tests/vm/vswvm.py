@@ -161,13 +161,14 @@ class Env:
         return p
 
     def guest_start(self, name, netdev, mac, append="", device="virtio-net-pci",
-                    mem=256, machine="q35", user=None, nic=False, anonymous=False):
+                    mem=256, machine="q35", user=None, nic=False, anonymous=False,
+                    extra=()):
         """Boot a guest; @user (uid, gid) runs its QEMU as that user instead of root;
         @nic: give the NIC as -nic NETDEV,model=DEVICE (no id) instead of
         -netdev NETDEV -device DEVICE; @anonymous: no -name (@name names
-        only the test's files)."""
+        only the test's files); @extra: more QEMU arguments (-incoming ...)."""
         g = Guest(self, name, netdev, mac, append, device, mem, machine, user, nic,
-                  anonymous)
+                  anonymous, extra)
         self.guests.append(g)
         return g
 
@@ -235,7 +236,7 @@ class Guest:
     """One QEMU with the test guest; its console is a shell we type into."""
 
     def __init__(self, env, name, netdev, mac, append, device, mem, machine, user, nic=False,
-                 anonymous=False):
+                 anonymous=False, extra=()):
         self.env = env
         self.name = name
         self.console_path = os.path.join(env.tmp, name + ".console")
@@ -275,6 +276,7 @@ class Guest:
                      "-device", "%s,netdev=n0,mac=%s,romfile=" % (device, mac)]
         if user:
             argv += ["-L", os.path.join(env.shared_files(), "share")]
+        argv += list(extra)
         self.logf = open(os.path.join(env.tmp, name + ".log"), "w")
         self.proc = subprocess.Popen(env.netns(argv), stdout=self.logf,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
