@@ -341,8 +341,8 @@ static int attach_drive(struct vsw_attach *a, struct vsw_port **p, int ms,
 	return rc;
 }
 
-/* The port's "offloads" as the daemon lists it, or -1. */
-static gint64 listed_offloads(struct daemon *d, const char *port)
+/* A member of port @port in the daemon's port list, or -1 (no such port). */
+static gint64 listed(struct daemon *d, const char *port, const char *member)
 {
 	g_autoptr(JsonNode) list = ctl_ok(d, "port-list", "{\"switch\":\"lab\"}");
 	JsonArray *ports = json_object_get_array_member(json_node_get_object(list), "ports");
@@ -351,7 +351,7 @@ static gint64 listed_offloads(struct daemon *d, const char *port)
 		JsonObject *o = json_array_get_object_element(ports, i);
 
 		if (!g_strcmp0(json_object_get_string_member(o, "name"), port))
-			return json_object_get_int_member_with_default(o, "offloads", -1);
+			return json_object_get_int_member_with_default(o, member, -1);
 	}
 	return -1;
 }
@@ -418,11 +418,11 @@ static void test_attach_async(void)
 		g_assert_false(vsw_ctrl_want_write(p));
 		/* Taken after all the others. */
 		g_assert_cmpint(vsw_set_offload(p, VSW_OFFLOAD_TSO6), ==, 0);
-		while (listed_offloads(&d, "bg") != VSW_OFFLOAD_TSO6 && now_ms() < deadline) {
+		while (listed(&d, "bg", "offloads") != VSW_OFFLOAD_TSO6 && now_ms() < deadline) {
 			poll(NULL, 0, 20);
 			g_assert_cmpint(vsw_ctrl_process(p), ==, 0);
 		}
-		g_assert_cmpint(listed_offloads(&d, "bg"), ==, VSW_OFFLOAD_TSO6);
+		g_assert_cmpint(listed(&d, "bg", "offloads"), ==, VSW_OFFLOAD_TSO6);
 	}
 
 	/* The daemon's refusals, in its words, through the same calls. */
@@ -443,8 +443,8 @@ static void test_attach_async(void)
 	g_assert_cmpint(vsw_attach_start(&o, &a, err, sizeof(err)), ==, 0);
 	vsw_attach_cancel(a);
 	g_assert_cmpint(kill(d.pid, SIGCONT), ==, 0);
-	g_assert_cmpint(listed_offloads(&d, "gone"), ==, -1);
-	g_assert_cmpint(listed_offloads(&d, "bg"), ==, VSW_OFFLOAD_TSO6);
+	g_assert_cmpint(listed(&d, "gone", "offloads"), ==, -1);
+	g_assert_cmpint(listed(&d, "bg", "offloads"), ==, VSW_OFFLOAD_TSO6);
 
 	/* A daemon that dies mid-way: the attachment fails, no wait. */
 	g_assert_cmpint(kill(d.pid, SIGSTOP), ==, 0);
@@ -487,21 +487,6 @@ static bool port_moved(struct vsw_port *p)
 	return vsw_port_moved(p);
 }
 
-/* A port's rx-packets as the daemon lists it, or -1. */
-static gint64 listed_rx(struct daemon *d, const char *port)
-{
-	g_autoptr(JsonNode) list = ctl_ok(d, "port-list", "{\"switch\":\"lab\"}");
-	JsonArray *ports = json_object_get_array_member(json_node_get_object(list), "ports");
-
-	for (guint i = 0; i < json_array_get_length(ports); i++) {
-		JsonObject *o = json_array_get_object_element(ports, i);
-
-		if (!g_strcmp0(json_object_get_string_member(o, "name"), port))
-			return json_object_get_int_member_with_default(o, "rx-packets", -1);
-	}
-	return -1;
-}
-
 /*
  * Live migration on one host (design.md "Live migration"): the
  * destination attaches as the incoming instance of the source's port and
@@ -540,9 +525,9 @@ static void test_migrate_takeover(void)
 			g_assert_cmpint(vsw_send(src, NULL, &iov, 1, 0), ==, 0);
 		expect_frame(&b, f);
 	}
-	for (gint64 end = now_ms() + 5000; listed_rx(&d, "vm") < 5 && now_ms() < end;)
+	for (gint64 end = now_ms() + 5000; listed(&d, "vm", "rx-packets") < 5 && now_ms() < end;)
 		poll(NULL, 0, 20);
-	rx = listed_rx(&d, "vm");
+	rx = listed(&d, "vm", "rx-packets");
 	g_assert_cmpint(rx, ==, 5);
 
 	/* An administrator moves the live port to VLAN 20. */
@@ -583,19 +568,8 @@ static void test_migrate_takeover(void)
 	g_assert_true(ctrl_until(src, port_moved, 5000, &rc));
 	g_assert_cmpint(rc, ==, -EXDEV);
 	g_assert_cmpint(vsw_ctrl_process(src), ==, -EXDEV);
-	g_assert_cmpint(listed_rx(&d, "vm"), ==, rx);
-	{
-		g_autoptr(JsonNode) list = ctl_ok(&d, "port-list", "{\"switch\":\"lab\"}");
-		JsonArray *ports = json_object_get_array_member(json_node_get_object(list),
-							       "ports");
-
-		for (guint i = 0; i < json_array_get_length(ports); i++) {
-			JsonObject *po = json_array_get_object_element(ports, i);
-
-			if (!g_strcmp0(json_object_get_string_member(po, "name"), "vm"))
-				g_assert_cmpint(json_object_get_int_member(po, "vlan"), ==, 20);
-		}
-	}
+	g_assert_cmpint(listed(&d, "vm", "rx-packets"), ==, rx);
+	g_assert_cmpint(listed(&d, "vm", "vlan"), ==, 20);
 	vsw_detach(src);
 
 	/* Incoming where the source is not (another host): attached at once. */
@@ -603,7 +577,7 @@ static void test_migrate_takeover(void)
 	o.mac = MAC_C;
 	g_assert_cmpint(vsw_attach(&o, &fresh, err, sizeof(err)), ==, 0);
 	g_assert_false(vsw_port_incoming(fresh));
-	g_assert_cmpint(listed_rx(&d, "fresh"), ==, 0);
+	g_assert_cmpint(listed(&d, "fresh", "rx-packets"), ==, 0);
 
 	/* The thief's incoming port is still nothing; the token is spent with the port. */
 	g_assert_cmpint(vsw_takeover(thief, token), ==, 0);
