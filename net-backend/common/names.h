@@ -36,4 +36,19 @@ static inline bool vsw_name_valid(const char *s)
 	return true;
 }
 
+/* Longest live-migration token (port-migrate-token, port-takeover). */
+#define VSW_MOVE_TOKEN_MAX	64
+
+/**
+ * vsw_move_token_valid() - true if @t is a migration token: 16 to
+ * VSW_MOVE_TOKEN_MAX lowercase hex digits, or "" (none).
+ */
+static inline bool vsw_move_token_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	return n == 0 || (n >= 16 && n <= VSW_MOVE_TOKEN_MAX &&
+			  strspn(t, "0123456789abcdef") == n);
+}
+
 #endif /* VSWITCH_NAMES_H */

@@ -173,39 +173,31 @@ static JsonNode *cmd_port_attach(struct vswd *d, struct vswd_conn *c, JsonObject
 		in->set = set;
 		vswd_conn_attach_incoming(c, in, fds);
 		g_info("port '%s' of switch '%s': incoming migration attached", pn, sw->name);
-		b = json_builder_new();
-		json_builder_begin_object(b);
-		vsw_json_str(b, "switch", sw->name);
-		vsw_json_str(b, "port", pn);
-		vsw_json_int(b, "vlan", live->settings.vlan);
-		vsw_json_int(b, "shm-size", (gint64)shm_size);
-		vsw_json_bool(b, "provisioned", set.provisioned);
-		vsw_json_bool(b, "incoming", true);
-		json_builder_end_object(b);
-		return json_builder_get_root(b);
+	} else {
+		spec.name = pn;
+		spec.settings = &set;
+		spec.ops = vswd_conn_owner_ops();
+		spec.owner = c;
+		spec.peer = peer;
+		vp = vswd_port_attach(d, sw, p, &spec, err);
+		if (!vp) {
+			for (int i = 0; i < 3; i++)
+				close(fds[i]);
+			p->ops->destroy(p);
+			return NULL;
+		}
+		vswd_conn_attach(c, vp, fds);
 	}
-	spec.name = pn;
-	spec.settings = &set;
-	spec.ops = vswd_conn_owner_ops();
-	spec.owner = c;
-	spec.peer = peer;
-	vp = vswd_port_attach(d, sw, p, &spec, err);
-	if (!vp) {
-		for (int i = 0; i < 3; i++)
-			close(fds[i]);
-		p->ops->destroy(p);
-		return NULL;
-	}
-	vswd_conn_attach(c, vp, fds);
 	b = json_builder_new();
 	json_builder_begin_object(b);
 	vsw_json_str(b, "switch", sw->name);
 	vsw_json_str(b, "port", pn);
-	vsw_json_int(b, "vlan", set.vlan);
+	/* An incoming port is the source's: its VLAN is the one in force. */
+	vsw_json_int(b, "vlan", live ? live->settings.vlan : set.vlan);
 	vsw_json_int(b, "shm-size", (gint64)shm_size);
 	vsw_json_bool(b, "provisioned", set.provisioned);
 	if (incoming)
-		vsw_json_bool(b, "incoming", false);
+		vsw_json_bool(b, "incoming", live != NULL);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -221,22 +213,13 @@ static struct vswd_port *own_port(struct vswd_conn *c, GError **err)
 	return vp;
 }
 
-/* A migration token: 16-64 lowercase hex digits, or "" (none). */
-static bool token_valid(const char *t)
-{
-	size_t n = strlen(t);
-
-	return n == 0 || (n >= 16 && n <= VSWD_MOVE_TOKEN_MAX &&
-			  strspn(t, "0123456789abcdef") == n);
-}
-
 /* Compare without stopping at the first difference. */
 static bool token_equal(const char *a, const char *b)
 {
 	size_t na = strlen(a), nb = strlen(b);
 	unsigned diff = na != nb;
 
-	for (size_t i = 0; i < VSWD_MOVE_TOKEN_MAX; i++)
+	for (size_t i = 0; i < VSW_MOVE_TOKEN_MAX; i++)
 		diff |= (unsigned)(uint8_t)(i < na ? a[i] : 0) ^ (uint8_t)(i < nb ? b[i] : 0);
 	return diff == 0;
 }
@@ -250,21 +233,18 @@ static bool token_equal(const char *a, const char *b)
 static JsonNode *cmd_port_migrate_token(struct vswd *d, struct vswd_conn *c, JsonObject *a,
 					GError **err)
 {
-	struct vswd_port *vp = vswd_conn_port(c);
+	struct vswd_port *vp = own_port(c, err);
 	const char *token;
 
-	if (!vp) {
-		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
-			    "this connection owns no port (use port-attach first)");
+	if (!vp)
 		return NULL;
-	}
 	token = vswd_arg_string(a, "token", true, err);
 	if (!token)
 		return NULL;
-	if (!token_valid(token)) {
+	if (!vsw_move_token_valid(token)) {
 		g_set_error(err, VSWD_ERROR, VSWD_ERR_INVALID,
 			    "invalid migration token (16 to %d lowercase hex digits, or \"\")",
-			    VSWD_MOVE_TOKEN_MAX);
+			    VSW_MOVE_TOKEN_MAX);
 		return NULL;
 	}
 	g_strlcpy(vp->move_token, token, sizeof(vp->move_token));

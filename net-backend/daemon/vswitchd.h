@@ -32,6 +32,7 @@
 #include "datapath.h"
 #include "lograte.h"
 #include "model.h"
+#include "names.h"
 
 struct vswd;
 struct vswd_port;
@@ -88,9 +89,6 @@ struct vswd_switch {
 	char *nic_error;
 };
 
-/* Longest migration token a client may give (port-migrate-token). */
-#define VSWD_MOVE_TOKEN_MAX	64
-
 /**
  * struct vswd_port - a port as it runs.
  * @port:     the data path port
@@ -113,7 +111,7 @@ struct vswd_port {
 	bool has_peer;
 	struct vswd_peer peer;
 	struct vswd_port_settings settings;
-	char move_token[VSWD_MOVE_TOKEN_MAX + 1];
+	char move_token[VSW_MOVE_TOKEN_MAX + 1];
 };
 
 /**

@@ -317,6 +317,23 @@ static int class_to_errno(const char *cls)
 }
 
 /*
+ * The errno of a reply's "error" object (by its "class"), and its "desc"
+ * in *@desc if asked.  Return: 0 if the reply has no "error".
+ */
+static int reply_errno(JsonObject *o, const char **desc)
+{
+	JsonNode *en = json_object_get_member(o, "error");
+	JsonObject *eo = en && JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
+
+	if (desc)
+		*desc = eo ? json_object_get_string_member_with_default(eo, "desc", "") : "";
+	if (!en)
+		return 0;
+	return class_to_errno(eo ? json_object_get_string_member_with_default(eo, "class", "") :
+			      "");
+}
+
+/*
  * Handle an event line; Return: 0, or -EPROTO if it resets our port.
  */
 static int handle_event(struct vsw_port *p, JsonObject *o)
@@ -352,12 +369,10 @@ static void handle_reply(struct vsw_port *p, JsonObject *o)
 		JsonNode *rn = json_object_get_member(o, "return");
 
 		if (json_object_has_member(o, "error") || !rn || !JSON_NODE_HOLDS_OBJECT(rn)) {
-			JsonNode *en = json_object_get_member(o, "error");
-			JsonObject *eo = en && JSON_NODE_HOLDS_OBJECT(en) ?
-				json_node_get_object(en) : NULL;
+			int rc = reply_errno(o, NULL);
 
-			p->takeover_status = class_to_errno(eo ?
-				json_object_get_string_member_with_default(eo, "class", "") : "");
+			/* Neither an error nor an answer: a daemon we do not understand. */
+			p->takeover_status = rc ? rc : -EPROTO;
 		} else {
 			gint64 vlan = json_object_get_int_member_with_default(
 				json_node_get_object(rn), "vlan", -1);
@@ -371,15 +386,7 @@ static void handle_reply(struct vsw_port *p, JsonObject *o)
 	}
 	if (id != p->mac_id)
 		return;		/* set-offload: nothing waits for it */
-	if (json_object_has_member(o, "error")) {
-		JsonNode *en = json_object_get_member(o, "error");
-		JsonObject *eo = JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
-
-		p->mac_status = class_to_errno(eo ? json_object_get_string_member_with_default(
-							 eo, "class", "") : "");
-	} else {
-		p->mac_status = 0;
-	}
+	p->mac_status = reply_errno(o, NULL);
 }
 
 /* One line from the daemon after the attachment: an event or an answer. */
@@ -411,16 +418,11 @@ static int attach_message(struct vsw_port *p, JsonObject *o, int id,
 		return -EPROTO;
 	}
 	if (json_object_has_member(o, "error")) {
-		JsonNode *en = json_object_get_member(o, "error");
-		JsonObject *eo = JSON_NODE_HOLDS_OBJECT(en) ?
-			json_node_get_object(en) : NULL;
-		const char *cls = eo ?
-			json_object_get_string_member_with_default(eo, "class", "") : "";
-		const char *desc = eo ?
-			json_object_get_string_member_with_default(eo, "desc", "") : "";
+		const char *desc;
+		int rc = reply_errno(o, &desc);
 
 		set_err(err, errlen, "%s", desc[0] ? desc : "vswitchd refused");
-		return class_to_errno(cls);
+		return rc;
 	}
 	if (!json_object_has_member(o, "return") ||
 	    !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "return"))) {
@@ -997,14 +999,6 @@ bool vsw_port_moved(const struct vsw_port *p)
 	return p->moved;
 }
 
-/* A token: what port-migrate-token takes (16-64 lowercase hex digits, or ""). */
-static bool token_ok(const char *t)
-{
-	size_t n = strlen(t);
-
-	return n == 0 || (n >= 16 && n <= 64 && strspn(t, "0123456789abcdef") == n);
-}
-
 static JsonNode *token_args(const char *token)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -1020,7 +1014,7 @@ int vsw_set_move_token(struct vsw_port *p, const char *token)
 {
 	int id;
 
-	if (!token_ok(token))
+	if (!vsw_move_token_valid(token))
 		return -EINVAL;
 	return ctrl_post(p, "port-migrate-token", token_args(token), &id);
 }
@@ -1029,7 +1023,7 @@ int vsw_takeover(struct vsw_port *p, const char *token)
 {
 	int rc;
 
-	if (!token_ok(token))
+	if (!vsw_move_token_valid(token))
 		return -EINVAL;
 	rc = ctrl_post(p, "port-takeover", token_args(token), &p->takeover_id);
 	p->takeover_status = rc < 0 ? rc : -EINPROGRESS;
