@@ -7,7 +7,9 @@
 #                                 print "ok - DESCRIPTION", or fail
 #   fail DESCRIPTION              count a failure: "FAIL: DESCRIPTION" and
 #                                 the last $out_lines (default 15) lines of
-#                                 $tmp/out; counts $failures
+#                                 $tmp/out; counts $failures; then calls
+#                                 after_failure if the test defines it (to
+#                                 stop early when going on makes no sense)
 #   stop_pid PID [TENTHS]         SIGTERM, up to TENTHS tenths of a second
 #                                 (default 50), then SIGKILL; reaped
 #   report NAME                   "NAME: P/N checks passed"; fails if any
@@ -23,6 +25,7 @@ fail() {
 	echo "FAIL: $*"
 	# shellcheck disable=SC2154 # $tmp: the test's
 	if [ -s "$tmp/out" ]; then sed 's/^/  out: /' "$tmp/out" | tail -"$out_lines"; fi
+	if declare -F after_failure >/dev/null; then after_failure; fi
 }
 
 check() {

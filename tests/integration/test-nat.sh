@@ -171,9 +171,24 @@ stop_daemon() {
 
 on_exit_report() {
 	if [ "$failures" -gt 0 ]; then
-		echo "----- vswitchd log (last 30 lines)"
-		tail -30 "$tmp/vswitchd.log"
+		echo "----- vswitchd log (last 60 lines)"
+		tail -60 "$tmp/vswitchd.log"
 	fi
+}
+
+# A daemon that died fails every later check, each after its own bound,
+# which adds up to more than meson's timeout and hides why: stop at once.
+after_failure() {
+	local status
+
+	if [ -z "$daemon_pid" ] || kill -0 "$daemon_pid" 2>/dev/null; then
+		return 0
+	fi
+	wait "$daemon_pid"
+	status=$?
+	echo "FAIL: vswitchd (pid $daemon_pid) is gone, exit status $status; the test stops here"
+	daemon_pid=
+	exit 1
 }
 
 # ---------------------------------------------------------------------
