@@ -1130,6 +1130,12 @@ int vsw_recv(struct vsw_port *p, struct vsw_frame *f)
 	return 1;
 }
 
+const void *vsw_frame_hdr(const struct vsw_frame *f)
+{
+	/* struct vsw_rec ends with the header (ring.h, version 2). */
+	return f->data - sizeof(struct vsw_vnet_hdr);
+}
+
 void vsw_recv_done(struct vsw_port *p)
 {
 	if (!p->have_cur)

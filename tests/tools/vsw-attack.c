@@ -85,7 +85,10 @@
  *     send HEX [VNETHEX]   send a frame (hex), optional 12-byte vnet header
  *     recvhdr MS           next frame and its vnet header -> "frame LEN FLAGS
  *                          GSO_TYPE HDR_LEN GSO_SIZE CSUM_START CSUM_OFFSET
- *                          NUM_BUFFERS csum=good|partial|bad|na" | "none"
+ *                          NUM_BUFFERS csum=good|partial|bad|na" | "none";
+ *                          the header as it sits in the ring, just before
+ *                          the frame (vsw_frame_hdr()), or "err hdr-in-ring"
+ *                          if that is not the header vsw_recv() returned
  *     segs MS              frames arriving within MS, as segments of one
  *                          TCP/IPv4 stream -> "segs N payload BYTES maxlen
  *                          LEN bad B offl O" (B: wrong IPv4 or TCP checksum,
@@ -1078,11 +1081,18 @@ static void cmd_recvhdr(char *args)
 	static uint8_t copy[VSW_FRAME_MAX];
 
 	if (rc > 0) {
+		struct vsw_vnet_hdr h;
+
 		/* Shared memory: judge a private copy. */
+		memcpy(&h, vsw_frame_hdr(&f), sizeof(h));
 		memcpy(copy, f.data, f.len);
-		printf("frame %u %u %u %u %u %u %u %u csum=%s\n", f.len, f.vnet.flags,
-		       f.vnet.gso_type, f.vnet.hdr_len, f.vnet.gso_size, f.vnet.csum_start,
-		       f.vnet.csum_offset, f.vnet.num_buffers, l4_csum_state(copy, f.len));
+		if ((const uint8_t *)vsw_frame_hdr(&f) + sizeof(h) != f.data ||
+		    memcmp(&h, &f.vnet, sizeof(h)))
+			printf("err hdr-in-ring\n");
+		else
+			printf("frame %u %u %u %u %u %u %u %u csum=%s\n", f.len, h.flags,
+			       h.gso_type, h.hdr_len, h.gso_size, h.csum_start,
+			       h.csum_offset, h.num_buffers, l4_csum_state(copy, f.len));
 		vsw_recv_done(port);
 		vsw_recv_flush(port);
 	} else if (rc == 0) {

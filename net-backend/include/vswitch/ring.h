@@ -40,10 +40,14 @@
  *
  * Records.  A record starts at a multiple of VSW_REC_ALIGN with a struct
  * vsw_rec, then the frame (Ethernet header first, no FCS); its footprint is
- * vsw_rec_size(len).  A record never wraps around the end of the data area:
- * when the rest of the area is too short, the producer writes a record
- * with VSW_REC_PAD there (only len/flags are meaningful) and starts the next
- * at offset 0.  The consumer skips a PAD record to the end of the area.
+ * vsw_rec_size(len).  The record's virtio-net header is the last member of
+ * struct vsw_rec, so header and frame are one run of bytes: a consumer can
+ * hand them on as one buffer without copying them together (version 2;
+ * version 1 had four reserved bytes between the two).  A record never
+ * wraps around the end of the data area: when the rest of the area is too
+ * short, the producer writes a record with VSW_REC_PAD there (only
+ * len/flags are meaningful) and starts the next at offset 0.  The
+ * consumer skips a PAD record to the end of the area.
  *
  * Doorbells (event-idx style, see vsw_ring_*() in the private ring-ops.h):
  *   - A consumer about to sleep sets VSW_RING_F_NEED_KICK in cons_flags,
@@ -69,9 +73,9 @@
 #include <stdint.h>
 
 #define VSW_SHM_MAGIC		0x52575356u	/* "VSWR" little endian */
-#define VSW_SHM_VERSION		1u
+#define VSW_SHM_VERSION		2u
 
-/* Feature bits in vsw_shm_hdr.features (none defined in version 1). */
+/* Feature bits in vsw_shm_hdr.features (none defined in version 2). */
 #define VSW_SHM_FEATURES_KNOWN	0ull
 
 /* Ring indices into vsw_shm_hdr.ring_off[] / data_off[]. */
@@ -105,7 +109,8 @@
  * struct vsw_vnet_hdr - virtio-net header carried by every record.
  *
  * The layout of struct virtio_net_hdr_v1 (12 bytes, little endian), so
- * QEMU passes the guest's header through untouched.  num_buffers is ignored.
+ * QEMU passes the guest's header through untouched.  num_buffers is
+ * ignored on TX; on RX the switch writes it as zero (the NIC fills it).
  */
 struct vsw_vnet_hdr {
 	uint8_t flags;		/* VIRTIO_NET_HDR_F_NEEDS_CSUM, _DATA_VALID */
@@ -122,15 +127,15 @@ struct vsw_vnet_hdr {
  * @len:   frame length in bytes (the frame follows this header)
  * @flags: VSW_REC_PAD or 0
  * @rsvd:  zero
- * @vnet:  the frame's virtio-net header
  * @rsvd2: zero
+ * @vnet:  the frame's virtio-net header, directly followed by the frame
  */
 struct vsw_rec {
 	uint32_t len;
 	uint16_t flags;
 	uint16_t rsvd;
-	struct vsw_vnet_hdr vnet;
 	uint32_t rsvd2;
+	struct vsw_vnet_hdr vnet;
 };
 
 /**
@@ -172,6 +177,8 @@ struct vsw_shm_hdr {
 _Static_assert(sizeof(struct vsw_vnet_hdr) == 12, "virtio_net_hdr_v1 layout");
 _Static_assert(sizeof(struct vsw_rec) == 24, "record header size");
 _Static_assert(sizeof(struct vsw_rec) % VSW_REC_ALIGN == 0, "record alignment");
+_Static_assert(offsetof(struct vsw_rec, vnet) + sizeof(struct vsw_vnet_hdr) ==
+	       sizeof(struct vsw_rec), "the frame follows the virtio-net header");
 _Static_assert(sizeof(struct vsw_ring) == 2 * VSW_CACHELINE, "ring size");
 _Static_assert(offsetof(struct vsw_ring, cons) == VSW_CACHELINE, "cons on own line");
 _Static_assert(sizeof(struct vsw_shm_hdr) == 128, "shm header size");

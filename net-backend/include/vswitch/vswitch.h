@@ -52,7 +52,7 @@
 extern "C" {
 #endif
 
-#define VSW_VERSION_STRING	"0.1.0"
+#define VSW_VERSION_STRING	"0.2.0"
 #define VSW_PROTOCOL_VERSION	1
 
 /*
@@ -335,6 +335,19 @@ struct vsw_frame {
  * Return: 1 and @f filled, 0 if none, -EPROTO (ring corrupted).
  */
 int vsw_recv(struct vsw_port *p, struct vsw_frame *f);
+
+/**
+ * vsw_frame_hdr() - the virtio-net header of a frame vsw_recv() returned,
+ * where the switch wrote it (it writes num_buffers as 0): 12 bytes directly
+ * followed by the frame, so [result, @f->data + @f->len) is one buffer
+ * holding both, to hand on without copying them together.  Valid, like
+ * @f->data, until vsw_recv_done(); the switch writes none of those bytes
+ * before the client releases them (ring.h: the consumer owns [cons, prod)).
+ * @f->vnet is the private copy to check; a switch that broke that rule
+ * could make the two differ, never reach outside the port's memory.
+ * Since libvswitch 0.2 (ring version 2).
+ */
+const void *vsw_frame_hdr(const struct vsw_frame *f);
 
 /** vsw_recv_done() - consume the frame returned by the last vsw_recv(). */
 void vsw_recv_done(struct vsw_port *p);
