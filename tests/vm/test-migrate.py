@@ -12,7 +12,9 @@ destination attaches as the incoming instance of port b (no "name
 taken"); after the switchover it has the port, on VLAN 30, with b's
 counters going on from where they were; a lost at most a handful of
 pings; the source QEMU shows the port moved and never reattaches; b
-(now on the destination) reaches a.  Then b migrates to a QEMU on
+(now on the destination) reaches a.  a is saved to a file and resumed:
+a QEMU loading that file later does not get a's port (the token was
+withdrawn when a ran again).  Then b migrates to a QEMU on
 another vswitchd, in another namespace ("another host"), whose switch
 has c on VLAN 30: with a command line that says VLAN 10, b keeps VLAN
 30, which came in the migration stream, and reaches c.  design.md "Live
@@ -125,6 +127,31 @@ def test(env):
         check("name taken" not in log_text and "already has a port" not in log_text,
               "%s's log: %s" % (g.name, log_text))
     log("b on the destination reaches a; the source did not reattach")
+
+    # A migration that completes but is not followed by the destination:
+    # a is saved to a file and resumed.  The file carries a's token; a
+    # QEMU that loads it later attaches as the incoming instance of port
+    # a, but the token was withdrawn when a ran again: a keeps its port.
+    saved = os.path.join(env.tmp, "a.state")
+    a.qmp_cmd("migrate", uri="file:" + saved)
+    vswvm.wait_for(lambda: migration_status(a) in ("completed", "failed", "cancelled"),
+                   120, "the migration to a file to end")
+    check(migration_status(a) == "completed", "migration to a file %s" % migration_status(a))
+    a.qmp_cmd("cont")
+    a.must("ping -c 2 -W 2 10.0.0.2")
+    a2 = env.guest_start("a2", NETDEV % (env.sock, "a"), "52:54:00:00:30:01",
+                         "vsw.ip=10.0.0.1/24", extra=["-incoming", "file:" + saved])
+    vswvm.wait_for(lambda: a2.qmp_cmd("query-status")["status"] == "running", 60,
+                   "the QEMU that loaded the file to run")
+    vswvm.wait_for(lambda: "refuses to move port" in a2.qemu_log(), 10,
+                   "the switch to refuse the spent token")
+    info = a2.qmp_cmd("human-monitor-command", **{"command-line": "info network"})
+    check(",incoming" in info, "the QEMU that loaded the file took port a:\n" + info)
+    src = a.qmp_cmd("human-monitor-command", **{"command-line": "info network"})
+    check(",moved" not in src, "a lost its port:\n" + src)
+    a.must("ping -c 2 -W 2 10.0.0.2")
+    a2.kill()
+    log("a saved to a file and resumed keeps its port; loading the file later takes nothing")
 
     # Across hosts: another vswitchd in another namespace, switch "lab"
     # with c on VLAN 30 (set at run time).  b moves there with a command
