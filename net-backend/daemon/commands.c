@@ -252,6 +252,10 @@ static JsonNode *cmd_port_migrate_token(struct vswd *d, struct vswd_conn *c, Jso
 }
 
 /* The counters go on across a migration: the destination starts from the source's. */
+_Static_assert(sizeof(struct vsw_counters) % sizeof(uint64_t) == 0 &&
+	       _Alignof(struct vsw_counters) == _Alignof(uint64_t),
+	       "struct vsw_counters is an array of uint64_t");
+
 static void counters_carry(struct vsw_port *to, const struct vsw_port *from)
 {
 	const uint64_t *src = (const uint64_t *)&from->ctr;
