@@ -12,6 +12,8 @@
 #   3. every libFuzzer harness for a short, bounded run (build-fuzz/)
 #   4. the patched QEMU (contrib/build-qemu.sh, cached) and the VM tests:
 #      the qtest of the QEMU series, real guests on vswitch switches
+#   5. libvirt 11.3 with libvirt-patches/ (contrib/build-libvirt.sh,
+#      cached): the libvirt test suites the series touches
 #
 # Tests that need root (network namespaces, TAP devices) exit 77 (skip)
 # without it; as root nothing skips.  Every test creates and removes its
@@ -63,4 +65,7 @@ done
 
 phase "patched QEMU and VM tests"
 meson test -C build --suite vm --print-errorlogs
+
+phase "libvirt with libvirt-patches/ and its test suites"
+contrib/build-libvirt.sh --test >/dev/null
 phase "all tests passed"
