@@ -5,20 +5,24 @@
 # way build-qemu.sh builds QEMU with qemu-patches/.
 #
 # Usage:
-#   contrib/build-libvirt.sh        build, or reuse the cached build for the
-#                                   current patches; last stdout line = the
-#                                   meson build dir
-#   contrib/build-libvirt.sh --print-path   print that build dir if the cached build
-#                                   for the current key exists, else exit 1
-#   contrib/build-libvirt.sh --test         build (or reuse), then run the test
-#                                   suites the series touches (qemuxmlconftest,
-#                                   virschematest, qemucapabilitiestest,
-#                                   domaincapstest, qemuhotplugtest)
-#   contrib/build-libvirt.sh --dev DIR      create a libvirt git tree at DIR: pristine
-#                                   source tagged vswitch-base, one commit per
-#                                   patch, configured in DIR/build
-#   contrib/build-libvirt.sh --regen DIR    rewrite the patch directory from DIR with
-#                                   git format-patch vswitch-base..HEAD
+#   contrib/build-libvirt.sh               build, or reuse the cached build
+#                                          for the current patches; last
+#                                          stdout line = the meson build dir
+#   contrib/build-libvirt.sh --print-path  print that build dir if the cached
+#                                          build for the current key exists,
+#                                          else exit 1
+#   contrib/build-libvirt.sh --test        build (or reuse), then run the
+#                                          test suites the series touches
+#                                          (qemuxmlconftest, virschematest,
+#                                          qemucapabilitiestest,
+#                                          domaincapstest, qemuhotplugtest)
+#   contrib/build-libvirt.sh --dev DIR     create a libvirt git tree at DIR:
+#                                          pristine source tagged
+#                                          vswitch-base, one commit per
+#                                          patch, configured in DIR/build
+#   contrib/build-libvirt.sh --regen DIR   rewrite the patch directory from
+#                                          DIR with git format-patch
+#                                          vswitch-base..HEAD
 #
 # Environment:
 #   VSWITCH_CACHE_DIR   cache root (default ~/.cache/vswitch)
@@ -83,16 +87,11 @@ MESON_OPTS=(
 TESTS=(qemuxmlconftest virschematest qemucapabilitiestest domaincapstest
 	qemuhotplugtest)
 
-log() { echo "build-libvirt: $*"; }
-die() { echo "build-libvirt: error: $*" >&4; exit 1; }
-
-patches() {
-	local p
-	for p in "$PATCH_DIR"/*.patch; do
-		[ -f "$p" ] && echo "$p"
-	done
-	return 0
-}
+TOOL="build-libvirt"
+BUILD_PREFIX=libvirt-$LIBVIRT_VERSION
+# log, die, patches, installed, prune_cache, dev_identity, mode_regen, on_exit
+# shellcheck source=contrib/patched-build.sh
+. "$HERE/patched-build.sh"
 
 cache_key() {
 	{
@@ -115,10 +114,6 @@ DEPS=(gcc libc6-dev make ninja-build pkg-config git xz-utils meson
 	libglib2.0-dev libgnutls28-dev libxml2-dev libxml2-utils xsltproc
 	libjson-c-dev libtirpc-dev libnl-3-dev libnl-route-3-dev
 	libcap-ng-dev libselinux1-dev python3-docutils)
-
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
 
 ensure_deps() {
 	local missing=() p
@@ -203,25 +198,6 @@ configure_tree() {
 	(cd "$dir" && nice -n 19 meson setup build "${MESON_OPTS[@]}")
 }
 
-prune_cache() {
-	local d
-	for d in "$CACHE"/libvirt-"$LIBVIRT_VERSION"-????????????; do
-		[ -d "$d" ] || continue
-		if [ ! -f "$d/$STAMP_NAME" ] && [ "$d" != "$OUT" ]; then
-			log "removing unfinished build $d"
-			rm -rf "$d" "$d.log"
-		fi
-	done
-	# shellcheck disable=SC2012 # names are ours: no blanks
-	ls -1t "$CACHE"/libvirt-"$LIBVIRT_VERSION"-????????????/"$STAMP_NAME" 2>/dev/null |
-		tail -n +$((KEEP_BUILDS + 1)) | while read -r d; do
-			d=${d%/"$STAMP_NAME"}
-			[ "$d" = "$OUT" ] && continue
-			log "removing old build $d"
-			rm -rf "$d" "$d.log"
-		done
-}
-
 # --- Modes ------------------------------------------------------------
 
 mode_print_path() {
@@ -288,42 +264,14 @@ mode_dev() {
 	prepare_tree "$dir" dev
 	dir=$(cd "$dir" && pwd -P)
 	configure_tree "$dir"
-	git -C "$dir" config user.email >/dev/null ||
-		git -C "$dir" config user.email "$GIT_AUTHOR_EMAIL"
-	git -C "$dir" config user.name >/dev/null ||
-		git -C "$dir" config user.name "$GIT_AUTHOR_NAME"
+	dev_identity "$dir"
 	log "dev tree ready: $dir (base tag $BASE_TAG, build dir $dir/build)"
 	log "build:  nice ninja -C $dir/build -j$JOBS"
 	log "then:   $0 --regen $dir"
 	echo "$dir" >&3
 }
 
-mode_regen() {
-	local dir=$1 n
-	git -C "$dir" rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null ||
-		die "$dir: no tag $BASE_TAG (create the tree with --dev)"
-	if [ -n "$(git -C "$dir" status --porcelain --untracked-files=no)" ]; then
-		log "warning: $dir has uncommitted changes; they are not exported"
-	fi
-	n=$(git -C "$dir" rev-list --count "$BASE_TAG..HEAD")
-	mkdir -p "$PATCH_DIR"
-	rm -f "$PATCH_DIR"/*.patch
-	if [ "$n" -gt 0 ]; then
-		git -C "$dir" format-patch -q --zero-commit --no-signature \
-			-o "$PATCH_DIR" "$BASE_TAG..HEAD"
-	fi
-	log "wrote $n patch(es) to $PATCH_DIR"
-	echo "$PATCH_DIR" >&3
-}
-
 LOG=
-on_exit() {
-	local rc=$?
-	if [ "$rc" != 0 ] && [ -n "$LOG" ] && [ -f "$LOG" ]; then
-		echo "build-libvirt: failed; last lines of $LOG:" >&4
-		tail -n 40 "$LOG" >&4
-	fi
-}
 trap on_exit EXIT
 
 case "${1:-}" in

@@ -91,17 +91,11 @@ if grep -qs "option('vswitch'" "$PATCH_DIR"/*.patch; then
 	CONFIGURE_OPTS+=(--enable-vswitch)
 fi
 
-log() { echo "build-qemu: $*"; }
-die() { echo "build-qemu: error: $*" >&4; exit 1; }
-
-# The patch files, in the order git am applies them.
-patches() {
-	local p
-	for p in "$PATCH_DIR"/*.patch; do
-		[ -f "$p" ] && echo "$p"
-	done
-	return 0
-}
+TOOL="build-qemu"
+BUILD_PREFIX=qemu-$QEMU_VERSION
+# log, die, patches, installed, prune_cache, dev_identity, mode_regen, on_exit
+# shellcheck source=contrib/patched-build.sh
+. "$REPO/contrib/patched-build.sh"
 
 # Cache key: QEMU version, configure options, patch series, backend headers.
 cache_key() {
@@ -137,10 +131,6 @@ DEPS=(gcc libc6-dev gcc-multilib make ninja-build pkg-config libglib2.0-dev
 	seabios ipxe-qemu patchelf)
 # From bookworm-backports: QEMU 10 wants meson >= 1.5.
 BPO_DEPS=(meson python3-pycotap)
-
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
 
 ensure_deps() {
 	local missing=() bpo=() p
@@ -292,30 +282,6 @@ install_firmware() {
 	[ -e "$bundle/bios-256k.bin" ] || die "no bios-256k.bin (install seabios)"
 }
 
-# --- Cache housekeeping -----------------------------------------------
-
-# Keep the $KEEP_BUILDS most recently used builds (stamp mtime); remove the
-# others and any unfinished build left by an interrupted run. Called with
-# the lock held, so no other build is in progress.
-prune_cache() {
-	local d
-	for d in "$CACHE"/qemu-"$QEMU_VERSION"-????????????; do
-		[ -d "$d" ] || continue
-		if [ ! -f "$d/$STAMP_NAME" ] && [ "$d" != "$OUT" ]; then
-			log "removing unfinished build $d"
-			rm -rf "$d" "$d.log"
-		fi
-	done
-	# shellcheck disable=SC2012 # names are ours: no blanks
-	ls -1t "$CACHE"/qemu-"$QEMU_VERSION"-????????????/"$STAMP_NAME" 2>/dev/null |
-		tail -n +$((KEEP_BUILDS + 1)) | while read -r d; do
-			d=${d%/"$STAMP_NAME"}
-			[ "$d" = "$OUT" ] && continue
-			log "removing old build $d"
-			rm -rf "$d" "$d.log"
-		done
-}
-
 # --- Modes ------------------------------------------------------------
 
 mode_print_path() {
@@ -454,46 +420,14 @@ mode_dev() {
 	dir=$(cd "$dir" && pwd -P)
 	configure_tree "$dir"
 	install_firmware "$dir/build"
-	# The developer's own commits need an identity if git has none.
-	git -C "$dir" config user.email >/dev/null ||
-		git -C "$dir" config user.email "$GIT_AUTHOR_EMAIL"
-	git -C "$dir" config user.name >/dev/null ||
-		git -C "$dir" config user.name "$GIT_AUTHOR_NAME"
+	dev_identity "$dir"
 	log "dev tree ready: $dir (base tag $BASE_TAG, build dir $dir/build)"
 	log "build:  nice ninja -C $dir/build qemu-system-x86_64"
 	log "then:   $0 --regen $dir"
 	echo "$dir" >&3
 }
 
-mode_regen() {
-	local dir=$1 n
-	git -C "$dir" rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null ||
-		die "$dir: no tag $BASE_TAG (create the tree with --dev)"
-	if [ -n "$(git -C "$dir" status --porcelain --untracked-files=no)" ]; then
-		log "warning: $dir has uncommitted changes; they are not exported"
-	fi
-	n=$(git -C "$dir" rev-list --count "$BASE_TAG..HEAD")
-	mkdir -p "$PATCH_DIR"
-	rm -f "$PATCH_DIR"/*.patch
-	if [ "$n" -gt 0 ]; then
-		# --zero-commit / --no-signature: no churn when the series is
-		# regenerated without changes.
-		git -C "$dir" format-patch -q --zero-commit --no-signature \
-			-o "$PATCH_DIR" "$BASE_TAG..HEAD"
-	fi
-	log "wrote $n patch(es) to $PATCH_DIR"
-	echo "$PATCH_DIR" >&3
-}
-
-# On failure, show the end of the build log.
 LOG=
-on_exit() {
-	local rc=$?
-	if [ "$rc" != 0 ] && [ -n "$LOG" ] && [ -f "$LOG" ]; then
-		echo "build-qemu: failed; last lines of $LOG:" >&4
-		tail -n 40 "$LOG" >&4
-	fi
-}
 trap on_exit EXIT
 
 case "${1:-}" in
