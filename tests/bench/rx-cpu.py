@@ -51,12 +51,11 @@ def main_thread_cpu(pid):
 
 def port_counter(env, port, column):
     """A counter of the port (TX: what the switch sent to it)."""
-    out = env.ctl("port", "list", "bench")
-    lines = [line.split() for line in out.splitlines() if line.strip()]
-    for row in lines[1:]:
-        if row[1] == port:
-            return int(row[lines[0].index(column)])
-    raise vswvm.TestFailure("port %s not in the list:\n%s" % (port, out))
+    row = env.port_row("bench", port)
+    if row is None:
+        raise vswvm.TestFailure("port %s not in the list:\n%s"
+                                % (port, env.ctl("port", "list", "bench")))
+    return int(row[column])
 
 
 PERF_HZ = 4000

@@ -37,14 +37,8 @@ MAX_LOST = 50           # 0.5 s of pings: switchover and announcements
 
 
 def port_row(env, name):
-    """The port's row of `vswitchctl port list lab` as a dict, or None."""
-    lines = env.ctl("port", "list", "lab").splitlines()
-    head = lines[0].split()
-    for line in lines[1:]:
-        cols = line.split()
-        if len(cols) == len(head) and cols[1] == name:
-            return dict(zip(head, cols))
-    return None
+    """The port's row of switch lab, or None."""
+    return env.port_row("lab", name)
 
 
 def migration_status(g):

@@ -35,13 +35,8 @@ from vswvm import check, log  # noqa: E402
 NETDEV = "vswitch,id=n0,switch=lab,sock=%s,port=%s,vlan=%d,reconnect-ms=500"
 
 
-def ping(g, addr, count=2):
-    rc, out = g.run("ping -c %d -W 2 %s" % (count, addr), timeout=30)
-    return rc == 0
-
-
-def g_ping(g, addr, size):
-    rc, out = g.run("ping -c 2 -W 2 -s %d %s" % (size, addr), timeout=30)
+def ping(g, addr, count=2, size=56):
+    rc, out = g.run("ping -c %d -W 2 -s %d %s" % (count, size, addr), timeout=30)
     return rc == 0
 
 
@@ -80,8 +75,8 @@ def test(env):
     check(len(feat) >= 33 and feat[15] == "0" and feat[32] == "0",
           "e's virtio-net is not legacy without mergeable buffers: %s" % feat)
     for size in (20, 1400, 4000):
-        check(g_ping(a, "10.0.0.5", size), "a cannot ping e with %d bytes" % size)
-        check(g_ping(e, "10.0.0.1", size), "e cannot ping a with %d bytes" % size)
+        check(ping(a, "10.0.0.5", size=size), "a cannot ping e with %d bytes" % size)
+        check(ping(e, "10.0.0.1", size=size), "e cannot ping a with %d bytes" % size)
     e.must("iperf3 -s -D >/dev/null 2>&1")
     out = a.must("iperf3 -c 10.0.0.5 -n 8M -f m 2>&1 | grep receiver", timeout=120)
     check("receiver" in out, "a -> e TCP: %s" % out)

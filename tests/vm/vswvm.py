@@ -154,6 +154,17 @@ class Env:
             raise TestFailure("vswitchctl %s: %s" % (" ".join(args), r.stderr.strip()))
         return r.stdout
 
+    def port_row(self, switch, name):
+        """Port @name's row of `vswitchctl port list @switch` as a dict
+        (column title -> text; RX/TX from the switch's side), or None."""
+        lines = self.ctl("port", "list", switch).splitlines()
+        head = lines[0].split()
+        for line in lines[1:]:
+            cols = line.split()
+            if len(cols) == len(head) and cols[1] == name:
+                return dict(zip(head, cols))
+        return None
+
     def spawn(self, argv, **kw):
         """Start a helper process inside the namespace; killed at cleanup."""
         p = subprocess.Popen(self.netns(argv), **kw)
