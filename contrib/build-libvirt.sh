@@ -63,7 +63,11 @@ export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:
 # Only what the QEMU driver, virsh and the tests need; every other driver,
 # storage backend and optional library off, so the result does not depend
 # on which -dev packages happen to be installed.
+# runstatedir: with the default prefix /usr/local the state is under
+# /var/local and /usr/local/etc, but the run dir would be /run/libvirt,
+# Debian's libvirt's; keep it apart.
 MESON_OPTS=(
+	-Drunstatedir=/var/local/run
 	-Ddocs=disabled -Dnls=disabled -Dtests=enabled -Dexpensive_tests=disabled
 	-Ddriver_qemu=enabled -Ddriver_libvirtd=enabled -Ddriver_remote=enabled
 	-Ddriver_bhyve=disabled -Ddriver_esx=disabled -Ddriver_hyperv=disabled
