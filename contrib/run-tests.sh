@@ -10,10 +10,11 @@
 #   1. build (build/) and run the unit and integration tests
 #   2. the same under AddressSanitizer + UBSan (build-asan/)
 #   3. every libFuzzer harness for a short, bounded run (build-fuzz/)
-#   4. the patched QEMU (contrib/build-qemu.sh, cached) and the VM tests:
-#      the qtest of the QEMU series, real guests on vswitch switches
-#   5. libvirt 11.3 with libvirt-patches/ (contrib/build-libvirt.sh,
+#   4. libvirt 11.3 with libvirt-patches/ (contrib/build-libvirt.sh,
 #      cached): the libvirt test suites the series touches
+#   5. the patched QEMU (contrib/build-qemu.sh, cached) and the VM tests:
+#      the qtest of the QEMU series, real guests on vswitch switches,
+#      stock libvirt and the libvirt of phase 4 running domains
 #
 # Tests that need root (network namespaces, TAP devices) exit 77 (skip)
 # without it; as root nothing skips.  Every test creates and removes its
@@ -63,9 +64,9 @@ for f in build-fuzz/tests/fuzz-*; do
 	rm -rf "$corpus"
 done
 
-phase "patched QEMU and VM tests"
-meson test -C build --suite vm --print-errorlogs
-
 phase "libvirt with libvirt-patches/ and its test suites"
 contrib/build-libvirt.sh --test >/dev/null
+
+phase "patched QEMU and VM tests"
+meson test -C build --suite vm --print-errorlogs
 phase "all tests passed"
