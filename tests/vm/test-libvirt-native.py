@@ -26,6 +26,11 @@ the system socket with --socket-group vswitch, as in test-libvirt.py.
     removes port and provisioning;
   - vswitchd is restarted: the QEMUs attach their ports again, with the
     provisioned VLANs, and a and b ping each other;
+  - virsh migrate --live moves b to a second host: a second libvirtd
+    (its own host UUID and mount namespace, whose /run/vswitch holds a
+    second vswitchd's socket) runs c on its switch lab; b's port is
+    provisioned there before the migration, unprovisioned on the source
+    after it, and b reaches c, not a;
   - destroyed domains leave nothing provisioned.
 VSWITCH_LIBVIRT_BUILD names another libvirt build directory (a --dev
 tree's). Exit 0 pass, 1 fail, 77 without root.
@@ -66,43 +71,66 @@ stdio_handler = "file"
 
 class PatchedLibvirt:
     """libvirtd of contrib/build-libvirt.sh's build, in its own mount
-    namespace inside the test's network namespace."""
+    namespace inside the test's network namespace.  @host names a host:
+    its own host UUID (libvirt refuses to migrate to the same host), log
+    and console directory; @vswitch_dir, if given, is its /run/vswitch
+    (another vswitchd: another host)."""
 
-    def __init__(self, env, build, bindir, libdir):
+    def __init__(self, env, build, bindir, libdir, host=1, vswitch_dir=None):
         self.env = env
         self.build = build
         self.bindir = bindir
         self.libdir = libdir
+        self.host = host
+        self.vswitch_dir = vswitch_dir
+        self.name = "libvirtd" if host == 1 else "libvirtd-%d" % host
+        self.rundir = os.path.join(env.tmp, "run" if host == 1 else "run-%d" % host)
         self.daemon = None
         self.domains = []
 
     def start(self):
-        conf = os.path.join(self.env.tmp, "qemu.conf")
+        conf = os.path.join(self.env.tmp, "%s.conf" % self.name)
         with open(conf, "w") as f:
+            f.write('host_uuid = "8a2c1c3e-5b4d-4f6a-9e7b-%012d"\n' % self.host)
+        qconf = os.path.join(self.env.tmp, "qemu.conf")
+        with open(qconf, "w") as f:
             f.write(QEMU_CONF)
-        script = " && ".join(
-            ["mount -t tmpfs -o mode=0755 vsw-test %s" % d for d in STATE_MOUNTS] +
-            ["mkdir -p /usr/local/etc/libvirt /var/local/run",
-             "cp %s /usr/local/etc/libvirt/qemu.conf" % conf,
-             'exec "$0" "$@"'])
+        if not os.path.isdir(self.rundir):
+            os.mkdir(self.rundir, 0o700)
+            pw = tl.pwd.getpwnam(tl.QEMU_USER)
+            os.chown(self.rundir, pw.pw_uid, pw.pw_gid)
+        script = ["mount -t tmpfs -o mode=0755 vsw-test %s" % d for d in STATE_MOUNTS]
+        if self.vswitch_dir:
+            script.append("mount --bind %s /run/vswitch" % self.vswitch_dir)
+        script += ["mkdir -p /usr/local/etc/libvirt /var/local/run",
+                   "cp %s /usr/local/etc/libvirt/qemu.conf" % qconf,
+                   "cp %s /usr/local/etc/libvirt/libvirtd.conf" % conf,
+                   'exec "$0" "$@"']
         # vswitchctl installed in a DESTDIR finds libvswitch through
         # LD_LIBRARY_PATH, which libvirtd's children inherit.
         denv = dict(os.environ, PATH=self.bindir + ":" + os.environ["PATH"],
                     LD_LIBRARY_PATH=self.libdir,
                     LIBVIRT_LOG_FILTERS="1:qemu 1:util.command 1:security 3:*",
-                    LIBVIRT_LOG_OUTPUTS="1:file:%s/libvirtd-debug.txt" % self.env.tmp)
-        logf = open(os.path.join(self.env.tmp, "libvirtd.log"), "w")
+                    LIBVIRT_LOG_OUTPUTS="1:file:%s/%s-debug.txt" % (self.env.tmp,
+                                                                  self.name))
+        logf = open(os.path.join(self.env.tmp, self.name + ".log"), "w")
         self.daemon = subprocess.Popen(
             self.env.netns(["unshare", "--mount", "--propagation", "private",
-                            "sh", "-c", script, os.path.join(self.build, "run"),
+                            "sh", "-c", " && ".join(script),
+                            os.path.join(self.build, "run"),
                             os.path.join(self.build, "src", "libvirtd")]),
             stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=denv)
         logf.close()
         vswvm.wait_for(lambda: os.path.exists(self.path(RUN_DIR + "/libvirt-sock"))
-                       or self.daemon.poll() is not None, 60, "libvirtd's socket")
-        check(self.daemon.poll() is None, "libvirtd exited at start (libvirtd.log)")
+                       or self.daemon.poll() is not None, 60, "%s's socket" % self.name)
+        check(self.daemon.poll() is None, "%s exited at start (%s.log)"
+              % (self.name, self.name))
         vswvm.wait_for(lambda: self.virsh("version", timeout=30).returncode == 0, 60,
-                       "virsh to reach libvirtd")
+                       "virsh to reach %s" % self.name)
+
+    def uri(self):
+        """A URI of this libvirtd that works from any mount namespace."""
+        return "qemu+unix:///system?socket=" + self.path(RUN_DIR + "/libvirt-sock")
 
     def path(self, p):
         """@p as libvirtd sees it (its mount namespace)."""
@@ -132,19 +160,25 @@ class PatchedLibvirt:
         r = self.virsh("start", name, "--paused", timeout=tl.START_TIMEOUT)
         if r.returncode != 0:
             raise TestFailure("virsh start %s:\n%s" % (name, r.stdout))
+        g = self.guest(name)
+        self.must("resume", name)
+        return g
+
+    def guest(self, name):
+        """The console of running domain @name."""
         with open(self.path("%s/qemu/%s.pid" % (RUN_DIR, name))) as f:
             pid = int(f.read().strip())
-        g = tl.LibvirtGuest(self.env, name,
-                            os.path.join(self.env.tmp, "run", name + ".serial"), pid)
+        g = tl.LibvirtGuest(self.env, name, os.path.join(self.rundir, name + ".serial"),
+                            pid)
         self.env.guests.append(g)
-        self.must("resume", name)
         return g
 
     def save_logs(self):
         for name in self.domains:
             src = self.path("%s/%s.log" % (LOG_DIR, name))
             if os.path.exists(src):
-                shutil.copy(src, os.path.join(self.env.tmp, name + ".qemu.log"))
+                shutil.copy(src, os.path.join(self.env.tmp, "%s.%d.qemu.log"
+                                              % (name, self.host)))
 
     def cleanup(self):
         if self.daemon and self.daemon.poll() is None:
@@ -173,8 +207,10 @@ def iface_xml(mac, vlan, switch=SWITCH):
 """ % (mac, switch, vlan)
 
 
-def domain_xml(env, qemu, name, ip, ifaces):
+def domain_xml(env, qemu, name, ip, ifaces, rundir=None):
     xml = tl.domain_xml(env, name, "", ip, "", qemu)
+    if rundir:
+        xml = xml.replace(os.path.join(env.tmp, "run") + "/", rundir + "/")
     # ACPI: a q35 guest sees a NIC hot-plugged into a root port through it.
     xml = xml.replace("  <devices>", "  <features>\n    <acpi/>\n  </features>\n  <devices>")
     return xml.replace("  </devices>", ifaces + "  </devices>")
@@ -266,10 +302,7 @@ def run_test(env, lv, groups, qemu):
         shutil.copy(f, files)
         os.chmod(os.path.join(files, os.path.basename(f)), 0o644)
     os.chmod(files, 0o755)
-    rundir = os.path.join(env.tmp, "run")
-    os.mkdir(rundir, 0o700)
     pw = tl.pwd.getpwnam(tl.QEMU_USER)
-    os.chown(rundir, pw.pw_uid, pw.pw_gid)
 
     # vswitchd on the system socket, libvirt-qemu in its socket's group.
     try:
@@ -388,11 +421,83 @@ def run_test(env, lv, groups, qemu):
     check(reaches(b, ips["a"]), "b cannot reach a after vswitchd restarted")
     log("vswitchd restarted: ports back on VLAN 10, a <-> b ping ok")
 
-    for k in "ab":
-        lv.must("destroy", names[k])
+    migrate(env, lv, qemu, names, macs, ips, b)
+
+    lv.must("destroy", names["a"])
     check(provisioned(env) == {}, "destroyed domains left %s" % provisioned(env))
     log("destroyed: nothing provisioned (domifstat of a had rx %d tx %d packets)"
         % (stats["rx_packets"], stats["tx_packets"]))
+
+
+def migrate(env, lv, qemu, names, macs, ips, b):
+    """virsh migrate b to another host: a second vswitchd (its socket is
+    /run/vswitch/vswitchd.sock in the second libvirtd's mount namespace)
+    with switch lab and domain c on VLAN 10; no link between the hosts."""
+    h2dir = os.path.join(env.tmp, "host2")
+    os.mkdir(h2dir, 0o755)
+    sock2 = os.path.join(h2dir, "vswitchd.sock")
+    logf = open(os.path.join(env.tmp, "vswitchd-2.log"), "w")
+    vsw2 = subprocess.Popen(env.netns([vswvm.VSWITCHD, "--socket", sock2, "--state-dir",
+                                       os.path.join(env.tmp, "state-2"),
+                                       "--socket-group", tl.GROUP]),
+                            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+    logf.close()
+    lv2 = PatchedLibvirt(env, lv.build, lv.bindir, lv.libdir, host=2, vswitch_dir=h2dir)
+    try:
+        vswvm.wait_for(lambda: vswvm.connects(sock2), 10, "the second vswitchd's socket")
+
+        def ctl2(*args):
+            r = subprocess.run([vswvm.VSWITCHCTL, "--socket", sock2] + list(args),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=30)
+            check(r.returncode == 0, "vswitchctl %s: %s" % (" ".join(args), r.stderr))
+            return r.stdout
+        ctl2("switch", "add", SWITCH)
+        lv2.start()
+        c_name = names["b"].replace("-b-", "-c-")
+        lv2.define(c_name, domain_xml(env, qemu, c_name, "10.0.0.3",
+                                      iface_xml("52:54:00:00:12:03", 10), lv2.rundir))
+        c = lv2.start_domain(c_name)
+        c.wait_ready()
+
+        # The destination's console is another path on the same machine.
+        xml = lv.must("dumpxml", "--migratable", names["b"])
+        xml = xml.replace(os.path.join(lv.rundir, names["b"] + ".serial"),
+                          os.path.join(lv2.rundir, names["b"] + ".serial"))
+        dest = os.path.join(env.tmp, "b-dest.xml")
+        with open(dest, "w") as f:
+            f.write(xml)
+        b.kill()
+        start = time.monotonic()
+        lv.must("migrate", "--live", "--xml", dest, names["b"], lv2.uri(),
+                "tcp://127.0.0.1", timeout=300)
+        log("virsh migrate --live b to the second host: %.1fs" % (time.monotonic() - start))
+        lv2.domains.append(names["b"])
+        check(lv.virsh("domstate", names["b"]).stdout.strip().startswith("shut off"),
+              "b still runs on the source")
+        port = "%s.hostnet0" % names["b"]
+        check(port not in provisioned(env),
+              "the source's vswitchd keeps b's provisioning")
+        prov2 = json.loads(ctl2("--json", "port", "provisioned", SWITCH))["ports"]
+        check([(p["name"], p["vlan"], p["macs"]) for p in prov2 if p["name"] == port] ==
+              [(port, 10, [macs["b"]])], "b is not provisioned on the destination: %s"
+              % prov2)
+        b2 = lv2.guest(names["b"])
+        vswvm.wait_for(lambda: reaches(b2, "10.0.0.3"), 30,
+                       "b to reach c on the destination", interval=0.5)
+        check(not reaches(b2, ips["a"]), "b reached a, on the source's switch")
+        live = json.loads(ctl2("--json", "port", "show", SWITCH, port))
+        check(live["vlan"] == 10 and live["provisioned"], "b's port there: %s" % live)
+        log("b on the second host: provisioned there, gone from the source, reaches c")
+    finally:
+        lv2.cleanup()
+        if vsw2.poll() is None:
+            vsw2.send_signal(signal.SIGTERM)
+            try:
+                vsw2.wait(10)
+            except subprocess.TimeoutExpired:
+                vsw2.kill()
+                vsw2.wait(10)
 
 
 def port_attached(env, name):
