@@ -15,7 +15,8 @@
 #                                          test suites the series touches
 #                                          (qemuxmlconftest, virschematest,
 #                                          qemucapabilitiestest,
-#                                          domaincapstest, qemuhotplugtest)
+#                                          domaincapstest, qemuhotplugtest,
+#                                          virt-aa-helper-test)
 #   contrib/build-libvirt.sh --dev DIR     create a libvirt git tree at DIR:
 #                                          pristine source tagged
 #                                          vswitch-base, one commit per
@@ -62,7 +63,9 @@ export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:
 
 # Only what the QEMU driver, virsh and the tests need; every other driver,
 # storage backend and optional library off, so the result does not depend
-# on which -dev packages happen to be installed.
+# on which -dev packages happen to be installed.  AppArmor on, as in
+# Debian's build: virt-aa-helper learns the socket of a vswitch interface
+# (its profiles are not installed).
 # runstatedir: with the default prefix /usr/local the state is under
 # /var/local and /usr/local/etc, but the run dir would be /run/libvirt,
 # Debian's libvirt's; keep it apart.
@@ -80,8 +83,9 @@ MESON_OPTS=(
 	-Dstorage_iscsi_direct=disabled -Dstorage_lvm=disabled
 	-Dstorage_mpath=disabled -Dstorage_rbd=disabled -Dstorage_scsi=disabled
 	-Dstorage_vstorage=disabled -Dstorage_zfs=disabled
-	-Dwireshark_dissector=disabled -Dapparmor=disabled
-	-Dsecdriver_apparmor=disabled -Dsanlock=disabled -Dglusterfs=disabled
+	-Dwireshark_dissector=disabled -Dsanlock=disabled -Dglusterfs=disabled
+	-Dapparmor=enabled -Dsecdriver_apparmor=enabled
+	-Dapparmor_profiles=disabled
 	-Dlibiscsi=disabled -Dlibssh=disabled -Dlibssh2=disabled -Dnss=disabled
 	-Dpolkit=disabled -Dfirewalld=disabled -Dhost_validate=disabled
 	-Dbash_completion=disabled -Dnbdkit=disabled
@@ -89,7 +93,7 @@ MESON_OPTS=(
 
 # The test suites the series touches (meson test names).
 TESTS=(qemuxmlconftest virschematest qemucapabilitiestest domaincapstest
-	qemuhotplugtest)
+	qemuhotplugtest virt-aa-helper-test)
 
 TOOL="build-libvirt"
 BUILD_PREFIX=libvirt-$LIBVIRT_VERSION
@@ -117,7 +121,7 @@ STAMP=$OUT/$STAMP_NAME
 DEPS=(gcc libc6-dev make ninja-build pkg-config git xz-utils meson
 	libglib2.0-dev libgnutls28-dev libxml2-dev libxml2-utils xsltproc
 	libjson-c-dev libtirpc-dev libnl-3-dev libnl-route-3-dev
-	libcap-ng-dev libselinux1-dev python3-docutils)
+	libcap-ng-dev libselinux1-dev libapparmor-dev python3-docutils)
 
 ensure_deps() {
 	local missing=() p
