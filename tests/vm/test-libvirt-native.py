@@ -26,6 +26,8 @@ the system socket with --socket-group vswitch, as in test-libvirt.py.
     removes port and provisioning;
   - vswitchd is restarted: the QEMUs attach their ports again, with the
     provisioned VLANs, and a and b ping each other;
+  - libvirtd restarts: the domains run on; domifstat and update-device
+    work on them;
   - virsh migrate --live moves b to a second host: a second libvirtd
     (its own host UUID and mount namespace, whose /run/vswitch holds a
     second vswitchd's socket) runs c on its switch lab; b's port is
@@ -86,9 +88,15 @@ class PatchedLibvirt:
         self.name = "libvirtd" if host == 1 else "libvirtd-%d" % host
         self.rundir = os.path.join(env.tmp, "run" if host == 1 else "run-%d" % host)
         self.daemon = None
+        self.nsfile = None
+        self.mounts = []
         self.domains = []
 
-    def start(self):
+    def make_ns(self):
+        """The mount namespace libvirtd runs in, kept by a bind mount of
+        its nsfs file, so that libvirtd can stop and start again in it:
+        its state (/var/local, /usr/local/etc) is a tmpfs there; with
+        @vswitch_dir, so is /run/vswitch that directory."""
         conf = os.path.join(self.env.tmp, "%s.conf" % self.name)
         with open(conf, "w") as f:
             f.write('host_uuid = "8a2c1c3e-5b4d-4f6a-9e7b-%012d"\n' % self.host)
@@ -99,13 +107,28 @@ class PatchedLibvirt:
             os.mkdir(self.rundir, 0o700)
             pw = tl.pwd.getpwnam(tl.QEMU_USER)
             os.chown(self.rundir, pw.pw_uid, pw.pw_gid)
+        # The nsfs bind mount must sit on a mount that does not propagate.
+        nsdir = os.path.join(self.env.tmp, "mntns-%d" % self.host)
+        os.mkdir(nsdir)
+        tl.must(["mount", "--bind", nsdir, nsdir])
+        self.mounts.append(nsdir)
+        tl.must(["mount", "--make-private", nsdir])
+        nsfile = os.path.join(nsdir, "mnt")
+        open(nsfile, "w").close()
         script = ["mount -t tmpfs -o mode=0755 vsw-test %s" % d for d in STATE_MOUNTS]
         if self.vswitch_dir:
             script.append("mount --bind %s /run/vswitch" % self.vswitch_dir)
         script += ["mkdir -p /usr/local/etc/libvirt /var/local/run",
                    "cp %s /usr/local/etc/libvirt/qemu.conf" % qconf,
-                   "cp %s /usr/local/etc/libvirt/libvirtd.conf" % conf,
-                   'exec "$0" "$@"']
+                   "cp %s /usr/local/etc/libvirt/libvirtd.conf" % conf]
+        self.mounts.append(nsfile)
+        tl.must(["unshare", "--mount=" + nsfile, "--propagation", "private",
+                 "sh", "-c", " && ".join(script)])
+        self.nsfile = nsfile
+
+    def start(self):
+        if not self.nsfile:
+            self.make_ns()
         # vswitchctl installed in a DESTDIR finds libvswitch through
         # LD_LIBRARY_PATH, which libvirtd's children inherit.
         denv = dict(os.environ, PATH=self.bindir + ":" + os.environ["PATH"],
@@ -113,11 +136,10 @@ class PatchedLibvirt:
                     LIBVIRT_LOG_FILTERS="1:qemu 1:util.command 1:security 3:*",
                     LIBVIRT_LOG_OUTPUTS="1:file:%s/%s-debug.txt" % (self.env.tmp,
                                                                   self.name))
-        logf = open(os.path.join(self.env.tmp, self.name + ".log"), "w")
+        logf = open(os.path.join(self.env.tmp, self.name + ".log"), "a")
         self.daemon = subprocess.Popen(
-            self.env.netns(["unshare", "--mount", "--propagation", "private",
-                            "sh", "-c", " && ".join(script),
-                            os.path.join(self.build, "run"),
+            ["nsenter", "--mount=" + self.nsfile, "--"] +
+            self.env.netns([os.path.join(self.build, "run"),
                             os.path.join(self.build, "src", "libvirtd")]),
             stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=denv)
         logf.close()
@@ -128,6 +150,16 @@ class PatchedLibvirt:
         vswvm.wait_for(lambda: self.virsh("version", timeout=30).returncode == 0, 60,
                        "virsh to reach %s" % self.name)
 
+    def stop(self):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(30)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait(10)
+        self.daemon = None
+
     def uri(self):
         """A URI of this libvirtd that works from any mount namespace."""
         return "qemu+unix:///system?socket=" + self.path(RUN_DIR + "/libvirt-sock")
@@ -137,7 +169,7 @@ class PatchedLibvirt:
         return "/proc/%d/root%s" % (self.daemon.pid, p)
 
     def virsh(self, *args, timeout=60):
-        return tl.run(["nsenter", "-t", str(self.daemon.pid), "-m", "--",
+        return tl.run(["nsenter", "--mount=" + self.nsfile, "--",
                        os.path.join(self.build, "run"),
                        os.path.join(self.build, "tools", "virsh"),
                        "-c", "qemu:///system"] + list(args), timeout)
@@ -185,14 +217,11 @@ class PatchedLibvirt:
             for name in self.domains:
                 self.virsh("destroy", name, timeout=60)
             self.save_logs()
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                self.daemon.wait(30)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait(10)
+        self.stop()
         # Its state was a tmpfs in its mount namespace: gone with it.
-        self.daemon = None
+        for m in reversed(self.mounts):
+            subprocess.run(["umount", m], check=False)
+        self.mounts = []
 
 
 def iface_xml(mac, vlan, switch=SWITCH):
@@ -420,6 +449,23 @@ def run_test(env, lv, groups, qemu):
     wait_reach(a, ips["b"], True, "a to reach b after vswitchd restarted")
     check(reaches(b, ips["a"]), "b cannot reach a after vswitchd restarted")
     log("vswitchd restarted: ports back on VLAN 10, a <-> b ping ok")
+
+    # libvirtd restarts: the domains run on, and libvirt still owns their
+    # ports (counters, VLAN, and the unprovisioning at the end).
+    lv.stop()
+    check(a.proc.poll() is None and b.proc.poll() is None, "a QEMU died with libvirtd")
+    lv.start()
+    for k in "ab":
+        check(lv.must("domstate", names[k]).strip() == "running",
+              "%s is not running after libvirtd restarted" % k)
+    check_stats(env, lv, names["a"], macs["a"])
+    dev = os.path.join(env.tmp, "a-vlan20.xml")
+    with open(dev, "w") as f:
+        f.write(iface_xml(macs["a"], 20))
+    lv.must("update-device", names["a"], dev, "--live")
+    check(port_json(env, "%s.hostnet0" % names["a"])["vlan"] == 20,
+          "vswitchd has not moved a's port to VLAN 20 after libvirtd restarted")
+    log("libvirtd restarted: domains running, domifstat and update-device work")
 
     migrate(env, lv, qemu, names, macs, ips, b)
 
