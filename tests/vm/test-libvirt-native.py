@@ -42,7 +42,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -151,13 +150,8 @@ class PatchedLibvirt:
                        "virsh to reach %s" % self.name)
 
     def stop(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                self.daemon.wait(30)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait(10)
+        if self.daemon:
+            vswvm.terminate(self.daemon, 30)
         self.daemon = None
 
     def uri(self):
@@ -265,6 +259,19 @@ def reaches(g, ip):
 
 def wait_reach(g, ip, want, what, timeout=30):
     vswvm.wait_for(lambda: reaches(g, ip) == want, timeout, what, interval=0.5)
+
+
+def set_vlan(env, lv, name, mac, vlan):
+    """virsh update-device --live: domain @name's NIC @mac to @vlan; vswitchd
+    and the live XML have it at once."""
+    dev = os.path.join(env.tmp, "%s-vlan%d.xml" % (name, vlan))
+    with open(dev, "w") as f:
+        f.write(iface_xml(mac, vlan))
+    lv.must("update-device", name, dev, "--live")
+    check(port_json(env, "%s.hostnet0" % name)["vlan"] == vlan,
+          "vswitchd has not moved %s's port to VLAN %d" % (name, vlan))
+    check("<tag id='%d'/>" % vlan in lv.must("dumpxml", name),
+          "%s's live XML does not show VLAN %d" % (name, vlan))
 
 
 def check_stats(env, lv, name, mac):
@@ -400,18 +407,9 @@ def run_test(env, lv, groups, qemu):
     log("a <-> b: ping ok with <interface type='vswitch'>")
 
     # A live VLAN change.
-    dev = os.path.join(env.tmp, "b-vlan20.xml")
-    with open(dev, "w") as f:
-        f.write(iface_xml(macs["b"], 20))
-    lv.must("update-device", names["b"], dev, "--live")
-    check(port_json(env, "%s.hostnet0" % names["b"])["vlan"] == 20,
-          "vswitchd has not moved b's port to VLAN 20")
-    check("<tag id='20'/>" in lv.must("dumpxml", names["b"]),
-          "b's live XML does not show VLAN 20")
+    set_vlan(env, lv, names["b"], macs["b"], 20)
     wait_reach(a, ips["b"], False, "a to lose b on another VLAN")
-    with open(dev, "w") as f:
-        f.write(iface_xml(macs["b"], 10))
-    lv.must("update-device", names["b"], dev, "--live")
+    set_vlan(env, lv, names["b"], macs["b"], 10)
     wait_reach(a, ips["b"], True, "a to reach b on VLAN 10 again")
     log("update-device: b to VLAN 20 (unreachable) and back to 10 (reachable)")
 
@@ -459,12 +457,7 @@ def run_test(env, lv, groups, qemu):
         check(lv.must("domstate", names[k]).strip() == "running",
               "%s is not running after libvirtd restarted" % k)
     check_stats(env, lv, names["a"], macs["a"])
-    dev = os.path.join(env.tmp, "a-vlan20.xml")
-    with open(dev, "w") as f:
-        f.write(iface_xml(macs["a"], 20))
-    lv.must("update-device", names["a"], dev, "--live")
-    check(port_json(env, "%s.hostnet0" % names["a"])["vlan"] == 20,
-          "vswitchd has not moved a's port to VLAN 20 after libvirtd restarted")
+    set_vlan(env, lv, names["a"], macs["a"], 20)
     log("libvirtd restarted: domains running, domifstat and update-device work")
 
     migrate(env, lv, qemu, names, macs, ips, b)
@@ -537,13 +530,7 @@ def migrate(env, lv, qemu, names, macs, ips, b):
         log("b on the second host: provisioned there, gone from the source, reaches c")
     finally:
         lv2.cleanup()
-        if vsw2.poll() is None:
-            vsw2.send_signal(signal.SIGTERM)
-            try:
-                vsw2.wait(10)
-            except subprocess.TimeoutExpired:
-                vsw2.kill()
-                vsw2.wait(10)
+        vswvm.terminate(vsw2)
 
 
 def port_attached(env, name):

@@ -36,7 +36,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -164,13 +163,7 @@ class Libvirt:
 
     def stop(self):
         for p in reversed(self.daemons):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(10)
+            vswvm.terminate(p, 30)
         self.daemons = []
 
     def define(self, name, xml):

@@ -88,6 +88,18 @@ def wait_for(pred, timeout, what, interval=0.1):
     raise TestFailure("timed out after %ss waiting for %s" % (timeout, what))
 
 
+def terminate(proc, timeout=10):
+    """SIGTERM @proc (a Popen of ours) if it runs; SIGKILL it after
+    @timeout seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 def as_user(env, user):
     """argv prefix running a program as @user = (uid, gid): no other groups,
     libvswitch from env.shared_files()."""
@@ -136,13 +148,8 @@ class Env:
         wait_for(lambda: connects(self.sock), 10, "vswitchd's socket")
 
     def stop_daemon(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                self.daemon.wait(10)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait(10)
+        if self.daemon:
+            terminate(self.daemon)
         self.daemon = None
 
     def ctl(self, *args, check_rc=True):
