@@ -52,14 +52,9 @@ JOBS=${JOBS:-2}
 LIBVIRT_VERSION=11.3.0
 TARBALL=libvirt_${LIBVIRT_VERSION}.orig.tar.xz
 TARBALL_SHA256=6bcb0c42c4580436fea262ced56f68a6afe20f7390b1bea2116718cc034a0283
-BASE_TAG=vswitch-base
-STAMP_NAME=vswitch-build.stamp
-KEEP_BUILDS=2
+SOURCE_PACKAGE=libvirt
+SOURCE_ARGS=(-t bookworm-backports libvirt)
 BUILD_REV=1
-
-export GIT_AUTHOR_NAME="vswitch build" GIT_AUTHOR_EMAIL="build@vswitch.invalid"
-export GIT_COMMITTER_NAME="vswitch build" GIT_COMMITTER_EMAIL="build@vswitch.invalid"
-export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:00:00Z"
 
 # Only what the QEMU driver, virsh and the tests need; every other driver,
 # storage backend and optional library off, so the result does not depend
@@ -97,7 +92,9 @@ TESTS=(qemuxmlconftest virschematest qemucapabilitiestest domaincapstest
 
 TOOL="build-libvirt"
 BUILD_PREFIX=libvirt-$LIBVIRT_VERSION
-# log, die, patches, installed, prune_cache, dev_identity, mode_regen, on_exit
+# BASE_TAG, STAMP_NAME, KEEP_BUILDS, the git identity; log, die,
+# fetch_tarball, patches, installed, prune_cache, dev_identity, mode_regen,
+# on_exit
 # shellcheck source=contrib/patched-build.sh
 . "$HERE/patched-build.sh"
 
@@ -135,38 +132,6 @@ ensure_deps() {
 }
 
 # --- Source -----------------------------------------------------------
-
-fetch_tarball() {
-	local dist=$CACHE/dist sum
-	mkdir -p "$dist"
-	if [ ! -f "$dist/$TARBALL" ]; then
-		log "fetching $TARBALL with apt-get source"
-		# The .dsc and debian.tar.xz of the backport 404 on the
-		# snapshot mirror: ignore apt's status, check the tarball.
-		local sandbox=()
-		[ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
-		(cd "$dist" && apt-get source --download-only "${sandbox[@]}" \
-			-t bookworm-backports libvirt) >"$dist/apt-get-source-libvirt.log" 2>&1 || true
-		if [ ! -f "$dist/$TARBALL" ] && [ "$(id -u)" = 0 ]; then
-			# A deb-src entry setup-apt.sh has just added needs this.
-			apt-get update -q >>"$dist/apt-get-source-libvirt.log" 2>&1 || true
-			(cd "$dist" && apt-get source --download-only "${sandbox[@]}" \
-				-t bookworm-backports libvirt) >>"$dist/apt-get-source-libvirt.log" 2>&1 || true
-		fi
-		if [ ! -f "$dist/$TARBALL" ]; then
-			cat "$dist/apt-get-source-libvirt.log"
-			die "apt-get source did not fetch $TARBALL (is there a deb-src" \
-			    "entry for bookworm-backports? run contrib/setup-apt.sh)"
-		fi
-		rm -f "$dist"/libvirt_*.dsc "$dist"/libvirt_*.debian.tar.*
-	fi
-	sum=$(sha256sum "$dist/$TARBALL" | cut -d' ' -f1)
-	if [ "$sum" != "$TARBALL_SHA256" ]; then
-		rm -f "$dist/$TARBALL"
-		die "$TARBALL: sha256 $sum, expected $TARBALL_SHA256 (file removed)"
-	fi
-	TARBALL_PATH=$dist/$TARBALL
-}
 
 prepare_tree() {
 	local dir=$1 mode=${2:-} list

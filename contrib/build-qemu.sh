@@ -58,17 +58,10 @@ PROJECT_BUILD=${VSWITCH_BUILD_DIR:-$REPO/build}
 QEMU_VERSION=10.0.2
 TARBALL=qemu_${QEMU_VERSION}+ds.orig.tar.xz
 TARBALL_SHA256=0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1
-BASE_TAG=vswitch-base
-STAMP_NAME=vswitch-build.stamp
-KEEP_BUILDS=2
+SOURCE_PACKAGE=qemu
+SOURCE_ARGS=(qemu/bookworm-backports)
 # Part of the cache key: bump it when the build steps below change.
 BUILD_REV=1
-
-# Fixed identity and dates: git works without any user config and the
-# pristine base commit gets the same hash on every machine.
-export GIT_AUTHOR_NAME="vswitch build" GIT_AUTHOR_EMAIL="build@vswitch.invalid"
-export GIT_COMMITTER_NAME="vswitch build" GIT_COMMITTER_EMAIL="build@vswitch.invalid"
-export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:00:00Z"
 
 # Configure options (they are part of the cache key). Start from nothing
 # (--without-default-features) so the result does not depend on which -dev
@@ -93,7 +86,9 @@ fi
 
 TOOL="build-qemu"
 BUILD_PREFIX=qemu-$QEMU_VERSION
-# log, die, patches, installed, prune_cache, dev_identity, mode_regen, on_exit
+# BASE_TAG, STAMP_NAME, KEEP_BUILDS, the git identity; log, die,
+# fetch_tarball, patches, installed, prune_cache, dev_identity, mode_regen,
+# on_exit
 # shellcheck source=contrib/patched-build.sh
 . "$REPO/contrib/patched-build.sh"
 
@@ -158,36 +153,6 @@ ensure_deps() {
 }
 
 # --- Source -----------------------------------------------------------
-
-# Download the orig tarball once into $CACHE/dist and check its sha256.
-fetch_tarball() {
-	local dist=$CACHE/dist
-	mkdir -p "$dist"
-	if [ ! -f "$dist/$TARBALL" ]; then
-		log "fetching $TARBALL with apt-get source"
-		# apt-get source also tries the .dsc and debian.tar.xz, which
-		# 404 today: ignore its status, the tarball is what we check.
-		# As root, apt drops to the _apt user, which cannot write here.
-		local sandbox=()
-		[ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
-		(cd "$dist" && apt-get source --download-only "${sandbox[@]}" \
-			qemu/bookworm-backports) >"$dist/apt-get-source.log" 2>&1 || true
-		if [ ! -f "$dist/$TARBALL" ]; then
-			cat "$dist/apt-get-source.log"
-			die "apt-get source did not fetch $TARBALL (is there a deb-src" \
-			    "entry for bookworm-backports? run contrib/setup-apt.sh)"
-		fi
-		# Drop leftovers of the partial source download.
-		rm -f "$dist"/*.dsc "$dist"/*.debian.tar.*
-	fi
-	local sum
-	sum=$(sha256sum "$dist/$TARBALL" | cut -d' ' -f1)
-	if [ "$sum" != "$TARBALL_SHA256" ]; then
-		rm -f "$dist/$TARBALL"
-		die "$TARBALL: sha256 $sum, expected $TARBALL_SHA256 (file removed)"
-	fi
-	TARBALL_PATH=$dist/$TARBALL
-}
 
 # Create a git tree at $1: pristine source committed and tagged
 # $BASE_TAG, then one commit per patch of qemu-patches/. If a patch does

@@ -9,15 +9,63 @@
 #   CACHE        cache root; builds are $CACHE/$BUILD_PREFIX-<key>
 #   BUILD_PREFIX project and version (qemu-10.0.2)
 #   PATCH_DIR    the patch series
-#   BASE_TAG     tag of the pristine tree in a --dev tree
-#   STAMP_NAME   file in a build dir that marks it finished
-#   KEEP_BUILDS  how many finished builds prune_cache() keeps
 #   OUT          this key's build dir (prune_cache() keeps it)
 #   LOG          build log to show on failure, or empty
+#   TARBALL, TARBALL_SHA256   the orig tarball and its sha256
+#   SOURCE_PACKAGE            the Debian source package it comes from
+#   SOURCE_ARGS               apt-get source's arguments selecting it
 # and keeps stdout on fd 3 and stderr on fd 4, as both scripts do.
+
+BASE_TAG=vswitch-base           # tag of the pristine tree in a --dev tree
+STAMP_NAME=vswitch-build.stamp  # file in a build dir that marks it finished
+KEEP_BUILDS=2                   # finished builds prune_cache() keeps
+
+# Fixed identity and dates: git works without any user config and the
+# pristine base commit gets the same hash on every machine.
+export GIT_AUTHOR_NAME="vswitch build" GIT_AUTHOR_EMAIL="build@vswitch.invalid"
+export GIT_COMMITTER_NAME="vswitch build" GIT_COMMITTER_EMAIL="build@vswitch.invalid"
+export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:00:00Z"
 
 log() { echo "$TOOL: $*"; }
 die() { echo "$TOOL: error: $*" >&4; exit 1; }
+
+# Download the orig tarball once into $CACHE/dist with apt-get source and
+# check its sha256; set TARBALL_PATH.
+fetch_tarball() {
+	local dist=$CACHE/dist alog sum sandbox=()
+	alog=$dist/apt-get-source-$SOURCE_PACKAGE.log
+	mkdir -p "$dist"
+	if [ ! -f "$dist/$TARBALL" ]; then
+		log "fetching $TARBALL with apt-get source"
+		# apt-get source also tries the .dsc and debian.tar.xz, which
+		# 404 on the snapshot mirror: ignore its status, the tarball is
+		# what we check. As root, apt drops to the _apt user, which
+		# cannot write here.
+		[ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
+		(cd "$dist" && apt-get source --download-only "${sandbox[@]}" \
+			"${SOURCE_ARGS[@]}") >"$alog" 2>&1 || true
+		if [ ! -f "$dist/$TARBALL" ] && [ "$(id -u)" = 0 ]; then
+			# A deb-src entry setup-apt.sh has just added needs this.
+			apt-get update -q >>"$alog" 2>&1 || true
+			(cd "$dist" && apt-get source --download-only "${sandbox[@]}" \
+				"${SOURCE_ARGS[@]}") >>"$alog" 2>&1 || true
+		fi
+		if [ ! -f "$dist/$TARBALL" ]; then
+			cat "$alog"
+			die "apt-get source did not fetch $TARBALL (is there a deb-src" \
+			    "entry for bookworm-backports? run contrib/setup-apt.sh)"
+		fi
+		# Drop leftovers of the partial source download.
+		rm -f "$dist/${SOURCE_PACKAGE}"_*.dsc "$dist/${SOURCE_PACKAGE}"_*.debian.tar.*
+	fi
+	sum=$(sha256sum "$dist/$TARBALL" | cut -d' ' -f1)
+	if [ "$sum" != "$TARBALL_SHA256" ]; then
+		rm -f "$dist/$TARBALL"
+		die "$TARBALL: sha256 $sum, expected $TARBALL_SHA256 (file removed)"
+	fi
+	# shellcheck disable=SC2034 # prepare_tree() of the sourcing script
+	TARBALL_PATH=$dist/$TARBALL
+}
 
 # The patch files, in the order git am applies them.
 patches() {
