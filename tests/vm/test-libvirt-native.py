@@ -425,13 +425,13 @@ def run_test(env, lv, groups, qemu):
     check(not has_mac(a, macs["a2"]), "a has the NIC before it is plugged")
     lv.must("attach-device", names["a"], dev, "--live")
     port2 = "%s.hostnet1" % names["a"]
-    vswvm.wait_for(lambda: port_attached(env, port2), 30, "the hot-plugged port to attach")
+    vswvm.wait_for(lambda: env.port_row(SWITCH, port2), 30, "the hot-plugged port to attach")
     check(port_json(env, port2)["vlan"] == 30 and provisioned(env)[port2]["vlan"] == 30,
           "the hot-plugged port is not on VLAN 30")
     vswvm.wait_for(lambda: has_mac(a, macs["a2"]), 30, "the guest to see the new NIC",
                    interval=0.5)
     lv.must("detach-device", names["a"], dev, "--live")
-    vswvm.wait_for(lambda: not port_attached(env, port2), 60, "the unplugged port to go")
+    vswvm.wait_for(lambda: not env.port_row(SWITCH, port2), 60, "the unplugged port to go")
     check(not has_mac(a, macs["a2"]), "a still has the unplugged NIC")
     check(port2 not in provisioned(env), "the unplugged port stays provisioned")
     log("attach-device/detach-device: port %s provisioned, attached, then gone" % port2)
@@ -441,7 +441,7 @@ def run_test(env, lv, groups, qemu):
     env.start_daemon(["--socket-group", tl.GROUP])
     for k in "ab":
         port = "%s.hostnet0" % names[k]
-        vswvm.wait_for(lambda: port_attached(env, port), 60,
+        vswvm.wait_for(lambda: env.port_row(SWITCH, port), 60,
                        "QEMU %s to attach its port again" % k, interval=0.5)
         check(port_json(env, port)["vlan"] == 10, "%s's port lost its VLAN" % k)
     wait_reach(a, ips["b"], True, "a to reach b after vswitchd restarted")
@@ -486,11 +486,7 @@ def migrate(env, lv, qemu, names, macs, ips, b):
         vswvm.wait_for(lambda: vswvm.connects(sock2), 10, "the second vswitchd's socket")
 
         def ctl2(*args):
-            r = subprocess.run([vswvm.VSWITCHCTL, "--socket", sock2] + list(args),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               timeout=30)
-            check(r.returncode == 0, "vswitchctl %s: %s" % (" ".join(args), r.stderr))
-            return r.stdout
+            return vswvm.ctl(sock2, *args)
         ctl2("switch", "add", SWITCH)
         lv2.start()
         c_name = names["b"].replace("-b-", "-c-")
@@ -531,13 +527,6 @@ def migrate(env, lv, qemu, names, macs, ips, b):
     finally:
         lv2.cleanup()
         vswvm.terminate(vsw2)
-
-
-def port_attached(env, name):
-    r = subprocess.run([vswvm.VSWITCHCTL, "--socket", env.sock, "port", "show",
-                        SWITCH, name], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=30)
-    return r.returncode == 0
 
 
 if __name__ == "__main__":

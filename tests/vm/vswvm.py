@@ -88,6 +88,16 @@ def wait_for(pred, timeout, what, interval=0.1):
     raise TestFailure("timed out after %ss waiting for %s" % (timeout, what))
 
 
+def ctl(sock, *args, check_rc=True):
+    """Run vswitchctl against the daemon at @sock; Return: stdout."""
+    r = subprocess.run([VSWITCHCTL, "--socket", sock] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=30)
+    if check_rc and r.returncode != 0:
+        raise TestFailure("vswitchctl %s: %s" % (" ".join(args), r.stderr.strip()))
+    return r.stdout
+
+
 def terminate(proc, timeout=10):
     """SIGTERM @proc (a Popen of ours) if it runs; SIGKILL it after
     @timeout seconds."""
@@ -154,12 +164,7 @@ class Env:
 
     def ctl(self, *args, check_rc=True):
         """Run vswitchctl against this env's daemon; Return: stdout."""
-        r = subprocess.run([VSWITCHCTL, "--socket", self.sock] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=30)
-        if check_rc and r.returncode != 0:
-            raise TestFailure("vswitchctl %s: %s" % (" ".join(args), r.stderr.strip()))
-        return r.stdout
+        return ctl(self.sock, *args, check_rc=check_rc)
 
     def port_row(self, switch, name):
         """Port @name's row of `vswitchctl port list @switch` as a dict
